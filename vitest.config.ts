@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// The SDK warns on every process that Node 20 support ends in January 2027 (versions are locked in
+// package-lock.json; Lambdas deploy on nodejs22.x). Quiet it for test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * unit:     no network (core, handlers with fakes, CDK templates).
+ * adapters: the DynamoDB/S3 adapters against a local AWS emulator; run on MiniStack (npm run
+ *           test:adapters) and again on moto (npm run test:moto) as a second implementation.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'adapters',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          // One Python emulator serves every file: running files one at a time keeps timing-
+          // sensitive races (lease expiry) honest on a 2-core machine.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
