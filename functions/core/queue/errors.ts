@@ -1,0 +1,31 @@
+import { ConcordError } from '../errors';
+
+export const LeaseLossReason = {
+  /** The lease's visibility timeout passed before the operation reached the table. */
+  Expired: 'expired',
+  /** Another consumer leased the message after this lease expired (its fence is higher). */
+  Superseded: 'superseded',
+  /** The lease was given up by a nack. */
+  Released: 'released',
+  /** The message is gone: acknowledged already or dead-lettered. */
+  Gone: 'gone',
+  /** The receipt's token never belonged to this message. */
+  Forged: 'forged',
+} as const;
+export type LeaseLossReason = (typeof LeaseLossReason)[keyof typeof LeaseLossReason];
+
+/**
+ * Q2: an ack, nack or extend whose receipt is not the message's current lease. Never swallowed:
+ * the work done under that lease may be repeated by the consumer that holds the lease now.
+ */
+export class LeaseLost extends ConcordError {
+  override readonly name = 'LeaseLost';
+  readonly code = 'LeaseLost';
+  constructor(
+    readonly reason: LeaseLossReason,
+    readonly messageId: string | undefined,
+    detail?: string,
+  ) {
+    super(`lease lost (${reason})${messageId ? ` for message ${messageId}` : ''}${detail ? `: ${detail}` : ''}`);
+  }
+}
