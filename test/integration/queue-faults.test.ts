@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { Keys } from '../../functions/adapters/dynamodb/queue-items';
+import { emulatorName } from '../support/aws';
+import { LostResponses } from '../support/faults';
+import { queueHarness } from '../support/queue-harness';
+
+/**
+ * Q3: a write that applied but whose response was lost is retried by the SDK. The retry must not
+ * duplicate a message, an ack or a dead letter, and must not be reported as a lost lease.
+ */
+describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
+  async function setup(fifo = false) {
+    const h = await queueHarness();
+    const queue = h.service().queue(fifo ? 'fifo' : 'std');
+    await queue.configure({ fifo, shards: 1, maxReceiveCount: 2 });
+    const pk = Keys.shardPk(queue.name, 0);
+    return { h, queue, pk };
+  }
+
+  it('a send whose response is lost stores the message once', async () => {
+    const { h, queue, pk } = await setup();
+    const fault = new LostResponses(h.dynamodb, {
+      operation: 'PutItem',
+      when: (i) => String(i.TableName) === h.tableName && !!(i.Item as object),
+    });
+    const before = h.meter.snapshot().requests['DynamoDB.PutItem'] ?? 0;
+    const { messageId } = await queue.send({ body: 'once' });
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect((h.meter.snapshot().requests['DynamoDB.PutItem'] ?? 0) - before).toBe(2); // both attempts reached the table
+    const items = (await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('M#'));
+    expect(items).toHaveLength(1);
+    expect(items[0]?.sk?.S?.endsWith(messageId)).toBe(true);
+  });
+
+  it('a dedup send whose transaction response is lost is not reported as a duplicate', async () => {
+    const { h, queue } = await setup();
+    const fault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems' });
+    const first = await queue.send({ body: 'x', dedupId: 'd-1' });
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(first.duplicate).toBe(false);
+    expect(await queue.receive({ max: 10 })).toHaveLength(1);
+  });
+
+  it('a lease whose response is lost is still delivered (not stranded in flight)', async () => {
+    const { h, queue } = await setup();
+    await queue.send({ body: 'lease me' });
+    const fault = new LostResponses(h.dynamodb, { operation: 'UpdateItem' });
+    const [message] = await queue.receive();
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(message).toMatchObject({ body: 'lease me', receiveCount: 1, fence: 1 });
+    await queue.ack(message!.receipt);
+  });
+
+  it('an ack whose response is lost succeeds on retry instead of reporting LeaseLost', async () => {
+    const { h, queue, pk } = await setup();
+    await queue.send({ body: 'ack me' });
+    const [message] = await queue.receive();
+    const fault = new LostResponses(h.dynamodb, { operation: 'DeleteItem' });
+    await queue.ack(message!.receipt);
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect((await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('M#'))).toEqual([]);
+    await expect(queue.ack(message!.receipt)).rejects.toMatchObject({ name: 'LeaseLost', reason: 'gone' }); // a second, deliberate ack
+  });
+
+  it('a nack whose response is lost succeeds on retry', async () => {
+    const { h, queue } = await setup();
+    await queue.send({ body: 'nack me' });
+    const [message] = await queue.receive();
+    const fault = new LostResponses(h.dynamodb, { operation: 'UpdateItem' });
+    await queue.nack(message!.receipt, { delaySeconds: 0 });
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    const [again] = await queue.receive();
+    expect(again).toMatchObject({ messageId: message?.messageId, receiveCount: 2 });
+  });
+
+  it('a dead-letter transaction whose response is lost leaves exactly one dead letter', async () => {
+    const { h, queue } = await setup();
+    await queue.send({ body: 'poison' });
+    for (let i = 0; i < 2; i++) {
+      await queue.receive({ visibilityTimeoutSeconds: 5 });
+      h.clock.advance(6_000);
+    }
+    const fault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems' });
+    expect(await queue.receive({ max: 10 })).toEqual([]);
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    const { deadLetters } = await queue.listDeadLetters({ consistency: 'strong' });
+    expect(deadLetters.map((d) => d.body)).toEqual(['poison']);
+  });
+
+  it('FIFO: a send and an ack whose responses are lost keep the group consistent', async () => {
+    const { h, queue, pk } = await setup(true);
+    const sendFault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems' });
+    await queue.send({ body: 'first', groupId: 'g' });
+    sendFault.remove();
+    await queue.send({ body: 'second', groupId: 'g' });
+    expect(sendFault.injected).toBe(1);
+    const group = await h.item(pk, Keys.groupSk('g'));
+    expect(group?.tl?.N).toBe('2');
+    const [first] = await queue.receive();
+    expect(first?.body).toBe('first');
+    const ackFault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems' });
+    await queue.ack(first!.receipt);
+    ackFault.remove();
+    expect(ackFault.injected).toBe(1);
+    const [second] = await queue.receive();
+    expect(second?.body).toBe('second');
+    await queue.ack(second!.receipt);
+    expect(await h.partition(pk)).toEqual([]);
+  });
+});
