@@ -1,0 +1,1 @@
+export { DurableQueue, type DurableQueueProps } from './durable-queue';
