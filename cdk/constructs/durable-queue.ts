@@ -18,7 +18,7 @@ export interface DurableQueueProps {
   /**
    * The S3 bucket for claim checks (bodies over the item budget). `false` for none: such bodies
    * are then rejected with 413.
-   * @default a new bucket: encrypted, private, TLS only, orphan objects expire after 14 days
+   * @default a new bucket: encrypted, private, TLS only; objects live as long as their messages
    */
   readonly claimCheckBucket?: s3.IBucket | false;
 }
@@ -55,9 +55,9 @@ export class DurableQueue extends Construct {
           enforceSSL: true,
           removalPolicy,
           autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
-          // A crash between the S3 put and the item write leaves an orphan; a delivered message's
-          // object is deleted on ack. Nothing legitimate lives this long without a pointer.
-          lifecycleRules: [{ prefix: 'concord/', expiration: Duration.days(14) }],
+          // No expiry: a claim check lives as long as its message, queued or dead-lettered, for
+          // any time. Only unfinished multipart uploads are cleaned up.
+          lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
         });
     }
   }

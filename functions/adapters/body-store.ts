@@ -4,7 +4,9 @@
  *
  * Crash windows: an S3 object is written before the item that points to it and deleted after the
  * item is gone, so a crash leaves at worst an orphan object, never an item whose body is missing.
- * The bucket's lifecycle rule (cdk/constructs) expires orphans.
+ * Objects never expire by themselves: a message may stay queued or dead-lettered for any time.
+ * Orphans (a crash between the two writes, an outbox transaction that aborted, a duplicate send)
+ * cost storage only; docs/queue.md says how to find them.
  */
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
@@ -89,13 +91,7 @@ export class BodyStore {
     return '';
   }
 
-  /** Deletes the claim-check object of an item, if any. Call only after the item is gone. */
-  async release(item: Item | undefined): Promise<void> {
-    const object = item?.[Attr.bodyObject];
-    if (!object || !('S' in object) || object.S === undefined || !this.claimCheck) return;
-    await this.claimCheck.s3.send(new DeleteObjectCommand({ Bucket: this.claimCheck.bucket, Key: object.S }));
-  }
-
+  /** Deletes a claim-check object. Call only after the item that points to it is gone. */
   async releaseKey(objectKey: string | undefined): Promise<void> {
     if (!objectKey || !this.claimCheck) return;
     await this.claimCheck.s3.send(new DeleteObjectCommand({ Bucket: this.claimCheck.bucket, Key: objectKey }));

@@ -140,6 +140,9 @@ export class CostMeter {
     if (error && status === undefined) return;
     if (error && status !== undefined && status >= 500) return;
     if (error && isThrottle(error)) return;
+    // Only condition failures (and canceled transactions) are billed among client errors; a
+    // request DynamoDB rejects as invalid does no work.
+    if (error && service === 'DynamoDB' && !isBilledDynamoFailure(error)) return;
     const name = `${service}.${operation}`;
     this.totals.requests[name] = (this.totals.requests[name] ?? 0) + 1;
     if (service === 'DynamoDB') this.recordDynamo(operation, input, output, error);
@@ -175,13 +178,10 @@ export class CostMeter {
       case 'DeleteItem': {
         const write = this.describeSingleWrite(operation, input);
         const old = (error as { Item?: AttrMap } | undefined)?.Item ?? (output?.Attributes as AttrMap | undefined);
+        // The old image is known when the service returned it (or said there was none).
+        const oldKnown = error ? input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' : input.ReturnValues === 'ALL_OLD';
         this.totals.dynamoWriteRequests++;
-        this.totals.writeUnits += this.billWrite(
-          write,
-          error ? 'failed' : 'applied',
-          old,
-          input.ReturnValues === 'ALL_OLD' || error !== undefined,
-        );
+        this.totals.writeUnits += this.billWrite(write, error ? 'failed' : 'applied', old, oldKnown);
         if (error) this.totals.failedConditionalWrites++;
         return;
       }
@@ -219,8 +219,11 @@ export class CostMeter {
       case 'GetItem': {
         this.totals.dynamoReadRequests++;
         const item = output?.Item as AttrMap | undefined;
-        if (item) this.remember(table, item);
-        this.totals.readUnits += readUnits(item ? itemSize(item) : 0, input.ConsistentRead === true);
+        // A projection returns part of the item; AWS bills the whole item read.
+        const projected = input.ProjectionExpression !== undefined;
+        const full = item && projected ? (this.images.get(this.imageKey(table, input.Key as AttrMap)) ?? item) : item;
+        if (item && !projected) this.remember(table, item);
+        this.totals.readUnits += readUnits(full ? itemSize(full) : 0, input.ConsistentRead === true);
         return;
       }
       case 'Query':
@@ -364,6 +367,11 @@ export class CostMeter {
     }
     return count ? total / count : 1024;
   }
+}
+
+function isBilledDynamoFailure(error: unknown): boolean {
+  const name = (error as { name?: string }).name ?? '';
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
 }
 
 function isThrottle(error: unknown): boolean {

@@ -26,7 +26,9 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
     expect(sent.size).toBe(total);
 
     const acked = new Map<string, number>();
+    const ackedAt = new Map<string, number>();
     const fencesSeen = new Map<string, number[]>();
+    const deliveredAfterAck: string[] = [];
     let abandoned = 0;
     let leaseLost = 0;
     let deliveries = 0;
@@ -39,11 +41,15 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
       const queue = h.service().queue(queueName);
       let idle = 0;
       while (acked.size < total && idle < 40) {
+        const receiveStartedAt = Date.now();
         const batch: ReceivedMessage[] = await queue.receive({ max: 10, waitSeconds: 1 });
         idle = batch.length === 0 ? idle + 1 : 0;
         await Promise.all(
           batch.map(async (m) => {
             deliveries++;
+            // Q1: a receive that began after an ack had completed must never return that message.
+            const ackTime = ackedAt.get(m.messageId);
+            if (ackTime !== undefined && receiveStartedAt > ackTime) deliveredAfterAck.push(m.messageId);
             fencesSeen.set(m.messageId, [...(fencesSeen.get(m.messageId) ?? []), m.fence]);
             if (random() < 0.05) {
               abandoned++; // crash: never ack, the lease must expire and the message come back
@@ -52,6 +58,7 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
             try {
               await queue.ack(m.receipt);
               acked.set(m.messageId, (acked.get(m.messageId) ?? 0) + 1);
+              ackedAt.set(m.messageId, Date.now());
             } catch (error) {
               if (!(error instanceof LeaseLost)) throw error;
               leaseLost++; // our lease expired before the ack: someone else will (or did) ack it
@@ -65,8 +72,10 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
     expect(abandoned).toBeGreaterThan(0.03 * total);
     expect([...acked.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(acked.keys())).toEqual(sent);
+    expect(deliveredAfterAck).toEqual([]);
     for (const [, fences] of fencesSeen) {
-      expect(new Set(fences).size).toBe(fences.length); // every delivery of a message had a new fence
+      // In delivery order, every delivery of a message carried a higher fence (Q2).
+      expect(fences.every((f, i) => i === 0 || f > (fences[i - 1] as number))).toBe(true);
     }
     const stats = await producer.stats({ consistency: 'strong' });
     expect(stats).toMatchObject({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
@@ -82,8 +91,9 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
     await producer.configure({ fifo: true, shards: 2, maxReceiveCount: 50, visibilityTimeoutSeconds: 2 });
     const groups = ['A', 'B', 'C', 'D', 'E'];
     const perGroup = 30;
-    // Concurrent producers per group would have no defined order; one producer per group, groups in parallel.
-    await Promise.all(
+    // Concurrent producers per group would have no defined order: one producer per group, groups
+    // in parallel, running while the consumers lease and ack (appends race acks on group items).
+    const producing = Promise.all(
       groups.map(async (g) => {
         const queue = h.service().queue(queueName);
         for (let i = 0; i < perGroup; i++) await queue.send({ body: `${g}:${i}`, groupId: g });
@@ -123,7 +133,7 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
         );
       }
     };
-    await Promise.all(Array.from({ length: 6 }, consumer));
+    await Promise.all([producing, ...Array.from({ length: 6 }, consumer)]);
     expect(abandoned).toBeGreaterThan(0);
     for (const g of groups) {
       expect(completed.get(g)).toEqual(Array.from({ length: perGroup }, (_, i) => i));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
 import { emulatorName } from '../support/aws';
-import { LostResponses } from '../support/faults';
+import { FailFirstAttempt, LostResponses } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
 /**
@@ -64,6 +64,24 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     expect(fault.injected).toBe(1);
     expect((await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('M#'))).toEqual([]);
     await expect(queue.ack(message!.receipt)).rejects.toMatchObject({ name: 'LeaseLost', reason: 'gone' }); // a second, deliberate ack
+  });
+
+  it('an ack whose first attempt failed, retried after the lease expired and a successor acked, gets LeaseLost', async () => {
+    const { h, queue } = await setup();
+    await queue.send({ body: 'slow ack' });
+    const [mine] = await queue.receive({ visibilityTimeoutSeconds: 30 });
+    const successor = h.service().queue(queue.name);
+    const fault = new FailFirstAttempt(h.dynamodb, 'DeleteItem', async () => {
+      // While our ack is stuck in the network: the lease runs out, another consumer takes the
+      // message and acks it.
+      h.clock.advance(31_000);
+      const [theirs] = await successor.receive();
+      expect(theirs?.messageId).toBe(mine?.messageId);
+      fault.remove();
+      await successor.ack(theirs!.receipt);
+    });
+    await expect(queue.ack(mine!.receipt)).rejects.toMatchObject({ name: 'LeaseLost', reason: 'gone' });
+    expect(fault.injected).toBe(1);
   });
 
   it('a nack whose response is lost succeeds on retry', async () => {

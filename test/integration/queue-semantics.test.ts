@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explainOutboxCancellation } from '../../functions/adapters/dynamodb/durable-queue';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
@@ -26,6 +28,10 @@ describe('DurableQueue', () => {
     h = await queueHarness();
   });
   const fresh = (prefix = 'q') => h.service().queue(uniqueName(prefix).replace(/[^A-Za-z0-9_-]/g, ''));
+  const claimChecksOf = async (queue: string) => {
+    const { Contents = [] } = await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucket }));
+    return Contents.map((o) => o.Key).filter((k) => k?.includes(`/${queue}/`));
+  };
 
   describe('send and receive', () => {
     it('returns each message once, with its body, id, receive count and fence', async () => {
@@ -68,6 +74,32 @@ describe('DurableQueue', () => {
       for (let round = 0; round < 10 && seen.length < 20; round++) seen.push(...(await reader.receive({ max: 10 })).map((m) => m.body));
       expect(seen).toHaveLength(20);
       await expect(queue.configure({ shards: 3 })).rejects.toThrow(/can only grow/);
+    });
+
+    it('finds a ready message behind many in-flight ones, even as a fresh receiver (no cursor)', async () => {
+      const queue = fresh();
+      await queue.configure({ shards: 1 });
+      for (let i = 0; i < 31; i++) await queue.send({ body: `m${i}` });
+      const holder = h.service({ headRescanMs: 1_000 }).queue(queue.name);
+      let held = 0;
+      while (held < 30) held += (await holder.receive({ max: 10, visibilityTimeoutSeconds: 300 })).length;
+      const [last] = await h.service({ headRescanMs: 1_000 }).queue(queue.name).receive({ max: 1 });
+      expect(last?.body).toBeDefined();
+      expect(held).toBe(30);
+    });
+
+    it('moves a message nacked with a delay to the end of the ready range', async () => {
+      const queue = fresh();
+      await queue.configure({ shards: 1 });
+      await queue.send({ body: 'backing off' });
+      const [m] = await queue.receive();
+      const before = h.clock.now();
+      await queue.nack(m!.receipt, { delaySeconds: 60 });
+      const [item] = (await h.partition(Keys.shardPk(queue.name, 0))).filter((i) => i.sk?.S?.startsWith('M#'));
+      const availableAt = Number(item?.sk?.S?.slice(2, 15));
+      expect(availableAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect(item?.lt).toBeUndefined();
+      expect(item?.f?.N).toBe('1');
     });
 
     it('holds back a delayed message until its delay has passed', async () => {
@@ -128,6 +160,24 @@ describe('DurableQueue', () => {
       expect(received.find((m) => m.body.length === 1_048_576)?.body).toBe(big);
       await expect(queue.send({ body: `${big}x` })).rejects.toBeInstanceOf(PayloadTooLargeError);
       for (const m of received) await queue.ack(m.receipt);
+      expect(await claimChecksOf(queue.name)).toEqual([]); // acked bodies leave nothing behind
+    });
+
+    it('keeps an offloaded body through dead-lettering and redrive, and deletes it after the ack', async () => {
+      const queue = fresh();
+      await queue.configure({ maxReceiveCount: 1 });
+      const body = randomBytes(110_000).toString('base64'); // incompressible: it must go to S3
+      await queue.send({ body });
+      expect(await claimChecksOf(queue.name)).toHaveLength(1);
+      await queue.receive({ visibilityTimeoutSeconds: 5 });
+      h.clock.advance(6_000);
+      expect(await queue.receive()).toEqual([]);
+      expect((await queue.listDeadLetters({ consistency: 'strong' })).deadLetters[0]?.body).toBe(body);
+      await queue.redrive({ perSecond: 100 });
+      const [back] = await queue.receive();
+      expect(back?.body).toBe(body);
+      await queue.ack(back!.receipt);
+      expect(await claimChecksOf(queue.name)).toEqual([]);
     });
   });
 
@@ -193,7 +243,8 @@ describe('DurableQueue', () => {
       h.clock.advance(21_000);
       const [m2] = await queue.receive();
       expect(m2).toMatchObject({ messageId: m1?.messageId, receiveCount: 2, fence: 2 });
-      expect(await leaseLossOf(queue.ack(m1!.receipt))).toBe(LeaseLossReason.Superseded);
+      // The nack moved the message to a new key, so the old receipt finds nothing there.
+      expect(await leaseLossOf(queue.ack(m1!.receipt))).toBe(LeaseLossReason.Gone);
       await queue.ack(m2!.receipt);
     });
   });
@@ -376,6 +427,51 @@ describe('DurableQueue', () => {
       await queue.ack(first.find((m) => m.groupId === 'B')!.receipt);
       const next = await queue.receive({ max: 10 });
       expect(next.map((m) => m.body).sort()).toEqual(['a1', 'b1']);
+    });
+
+    it('delivers a group’s next message right after the ack, without waiting for a rescan', async () => {
+      const queue = h.service({ headRescanMs: 60_000 }).queue(uniqueName('fifo').replace(/[^A-Za-z0-9_-]/g, ''));
+      await queue.configure({ fifo: true, shards: 1 });
+      for (let i = 0; i < 5; i++) await queue.send({ body: `g${i}`, groupId: 'G' });
+      const order: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const [m] = await queue.receive();
+        expect(m, `message ${i} was not delivered at once`).toBeDefined();
+        order.push(m!.body);
+        await queue.ack(m!.receipt);
+      }
+      expect(order).toEqual(['g0', 'g1', 'g2', 'g3', 'g4']);
+    });
+
+    it('dead-letters a FIFO head nacked on its last delivery and moves on', async () => {
+      const queue = fresh('fifo');
+      await queue.configure({ fifo: true, maxReceiveCount: 1 });
+      await queue.send({ body: 'hopeless', groupId: 'g' });
+      await queue.send({ body: 'next', groupId: 'g' });
+      const [m] = await queue.receive();
+      await queue.nack(m!.receipt);
+      const [next] = await queue.receive();
+      expect(next?.body).toBe('next');
+      expect((await queue.listDeadLetters({ consistency: 'strong' })).deadLetters.map((d) => [d.body, d.reason])).toEqual([
+        ['hopeless', 'nacked on its last allowed delivery'],
+      ]);
+    });
+
+    it('redrives a FIFO dead letter to the tail of its group with a higher fence', async () => {
+      const queue = fresh('fifo');
+      await queue.configure({ fifo: true, maxReceiveCount: 1 });
+      await queue.send({ body: 'first', groupId: 'g' });
+      const [first] = await queue.receive({ visibilityTimeoutSeconds: 5 });
+      await queue.send({ body: 'second', groupId: 'g' });
+      h.clock.advance(6_000);
+      const [second] = await queue.receive();
+      expect(second?.body).toBe('second'); // 'first' went to the DLQ on the way
+      expect(await queue.redrive({ perSecond: 100 })).toEqual({ redriven: 1, remaining: false });
+      await queue.ack(second!.receipt);
+      const [again] = await queue.receive();
+      expect(again).toMatchObject({ body: 'first', messageId: first?.messageId });
+      expect(again!.fence).toBeGreaterThan(first!.fence);
+      expect(again!.fence).toBeGreaterThan(second!.fence);
     });
 
     it('requires a group id and refuses per-message delays', async () => {

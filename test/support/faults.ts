@@ -49,3 +49,40 @@ export class LostResponses {
     this.client.middlewareStack.remove(this.name);
   }
 }
+
+/**
+ * Fails the first matching request *before* it is sent, with a retryable error, after running
+ * `meanwhile` (which can let time pass and other clients act). The SDK then retries: the retry is
+ * the only attempt that reaches the service, but `$metadata.attempts` says 2.
+ */
+export class FailFirstAttempt {
+  injected = 0;
+  private readonly name = `failFirst-${Math.random().toString(36).slice(2)}`;
+
+  constructor(
+    private readonly client: { middlewareStack: Stack },
+    operation: string,
+    meanwhile: () => Promise<void>,
+  ) {
+    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if ((context.commandName ?? '').replace(/Command$/, '') === operation && this.injected === 0) {
+        this.injected++;
+        await meanwhile();
+        throw Object.assign(new Error('connection reset before the request was sent (fault injection)'), {
+          code: 'ECONNRESET',
+          name: 'TimeoutError',
+        });
+      }
+      return next(args);
+    };
+    (client.middlewareStack.addRelativeTo as (m: unknown, o: unknown) => void).call(client.middlewareStack, middleware, {
+      name: this.name,
+      relation: 'after',
+      toMiddleware: 'retryMiddleware',
+    });
+  }
+
+  remove(): void {
+    this.client.middlewareStack.remove(this.name);
+  }
+}

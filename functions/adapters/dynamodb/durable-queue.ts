@@ -46,13 +46,21 @@ import {
   type DeliveryState,
   decideDelivery,
   type Guard,
+  guardHolds,
   judgeHolderWriteFailure,
   leaseAppliedEarlier,
 } from '../../core/queue/lease';
 import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../core/queue/receipt';
-import { BodyStore, type ClaimCheckStore } from '../body-store';
+import { BodyStore, type ClaimCheckStore, claimCheckKey } from '../body-store';
 import { cryptoEntropy, realSleep, systemClock } from '../system';
-import { attemptsOf, cancellationReasons, isConditionalCheckFailed, isTransactionCanceled, isTransactionConflict } from './errors';
+import {
+  attemptsOf,
+  cancellationReasons,
+  isConditionalCheckFailed,
+  isTransactionCanceled,
+  isTransactionConflict,
+  isTransactionConflictException,
+} from './errors';
 import { ExpressionValues, guardCondition } from './expressions';
 import {
   Attr,
@@ -100,6 +108,11 @@ export interface QueueServiceOptions {
    */
   readonly maxEmptyShardBackoffMs?: number;
   readonly nackBackoff?: BackoffPolicy;
+  /**
+   * How far receivers' clocks may disagree. An ack whose response was lost is only taken as
+   * applied while the lease has at least this long to run. @default 1000
+   */
+  readonly clockSkewToleranceMs?: number;
 }
 
 export interface SendResult {
@@ -185,7 +198,10 @@ export function explainOutboxCancellation(
 }
 
 const FIFO_SEND_ATTEMPTS = 12;
-const MAX_PAGES_PER_SHARD = 3;
+/** A receive reads at most this many pages and items per shard looking past unavailable messages. */
+const MAX_PAGES_PER_SHARD = 10;
+const MAX_SCANNED_PER_VISIT = 1_000;
+const CONFLICT_RETRIES = 5;
 const POLL_MIN_MS = 50;
 const POLL_MAX_MS = 1_000;
 
@@ -210,6 +226,7 @@ export class QueueService {
       headRescanMs: options.headRescanMs ?? 1_000,
       consistentReceive: options.consistentReceive ?? true,
       maxEmptyShardBackoffMs: options.maxEmptyShardBackoffMs ?? 1_000,
+      clockSkewToleranceMs: options.clockSkewToleranceMs ?? 1_000,
       nackBackoff: options.nackBackoff ?? DEFAULT_NACK_BACKOFF,
       bodies: new BodyStore(options.claimCheck, options.bodyPolicy),
     };
@@ -662,8 +679,9 @@ export class DurableQueue {
    * (a duplicate dedup id, a FIFO tail conflict) apart from the caller's own.
    */
   async prepareOutbox(messages: readonly SendInput[]): Promise<OutboxBatch> {
-    if (!Array.isArray(messages) || messages.length === 0 || messages.length > 50) {
-      throw new ValidationError('messages', 'must hold 1..50 messages');
+    // 25 messages with dedup ids and FIFO groups use at most 75 of a transaction's 100 actions.
+    if (!Array.isArray(messages) || messages.length === 0 || messages.length > 25) {
+      throw new ValidationError('messages', 'must hold 1..25 messages');
     }
     const parsed = messages.map((m, i) => parseOrThrow(sendInputSchema, m, `messages.${i}`));
     const loaded = await this.load(true);
@@ -778,28 +796,41 @@ export class DurableQueue {
 
   private async collectFromShard(loaded: LoadedConfig, shard: number, need: number, visibilityMs: number): Promise<ShardVisit> {
     const now = this.deps.clock.now();
-    const cursor = this.cursors.get(shard);
+    const fifo = loaded.config.fifo;
+    // FIFO reads from the head every time: a group acked a moment ago is ready again at the same key.
+    const cursor = fifo ? undefined : this.cursors.get(shard);
     const fromHead = cursor?.startKey === undefined || now - cursor.headScannedAt >= this.deps.headRescanMs;
     let startKey = fromHead ? undefined : cursor?.startKey;
     const headScannedAt = fromHead ? now : (cursor?.headScannedAt ?? now);
     const received: ReceivedMessage[] = [];
+    const failures: unknown[] = [];
     let deadLettered = 0;
     let candidates = 0;
     let lostRaces = 0;
-    for (let page = 0; page < MAX_PAGES_PER_SHARD && received.length < need; page++) {
-      const result = await this.queryCandidates(loaded.config, shard, startKey, need - received.length, now);
+    let scanned = 0;
+    for (let page = 0; page < MAX_PAGES_PER_SHARD && received.length < need && scanned < MAX_SCANNED_PER_VISIT; page++) {
+      const wanted = need - received.length;
+      // Limit counts the items a filter drops (in flight, not yet visible): the first page asks for
+      // what is needed, later pages read further to get past a head of unavailable messages.
+      const limit = page === 0 ? wanted : Math.min(100, wanted * 5);
+      const result = await this.queryCandidates(loaded.config, shard, startKey, limit, now);
       const items = result.Items ?? [];
+      scanned += result.ScannedCount ?? items.length;
       candidates += items.length;
+      const deliver = (item: Item): Promise<DeliveryOutcome> =>
+        this.deliver(loaded.config, shard, item, now, visibilityMs).catch((error: unknown) => {
+          failures.push(error);
+          return 'lost';
+        });
       const outcomes: DeliveryOutcome[] = [];
-      const deliver = (item: Item) => this.deliver(loaded.config, shard, item, now, visibilityMs);
-      const [first, ...rest] = items;
+      const [first, ...rest] = items.slice(0, wanted);
       if (first && this.recentlyContended(shard, now)) {
         // Another receiver works this shard: lease the first candidate alone. If it lost, the other
         // receiver is most likely taking the rest of the page too: one failed write, not ten.
         outcomes.push(await deliver(first));
         if (outcomes[0] !== 'lost') outcomes.push(...(await Promise.all(rest.map(deliver))));
-      } else {
-        outcomes.push(...(await Promise.all(items.map(deliver))));
+      } else if (first) {
+        outcomes.push(...(await Promise.all([first, ...rest].map(deliver))));
       }
       for (const outcome of outcomes) {
         if (outcome === 'dead-lettered') deadLettered++;
@@ -807,17 +838,23 @@ export class DurableQueue {
         else if (outcome !== 'skipped') received.push(outcome);
       }
       if (lostRaces > 0 && received.length === 0) break;
-      const last = items.at(-1);
-      if (result.LastEvaluatedKey) {
+      // Resume after the last item used; candidates read but not needed are read again next time.
+      const used = items.length > wanted ? items[wanted - 1] : undefined;
+      if (used) {
+        startKey = Keys.key(pkOf(used), skOf(used));
+      } else if (result.LastEvaluatedKey) {
         startKey = result.LastEvaluatedKey;
       } else {
         // End of the ready range: stay here; newer messages sort after this key.
+        const last = items.at(-1);
         startKey = last ? Keys.key(pkOf(last), skOf(last)) : startKey;
         break;
       }
     }
-    // A dead-lettered FIFO head leaves its group ready again behind the cursor: rescan from the head.
-    this.cursors.set(shard, { startKey: deadLettered > 0 ? undefined : startKey, headScannedAt });
+    if (!fifo) this.cursors.set(shard, { startKey, headScannedAt });
+    // Failures (a body that would not load from S3, say) gave their leases back; surface them only
+    // when nothing could be delivered, so one bad message does not hide the good ones.
+    if (received.length === 0 && failures.length > 0) throw failures[0];
     return { received, deadLettered, candidates, lostRaces };
   }
 
@@ -861,9 +898,29 @@ export class DurableQueue {
     const guard: Guard = { kind: 'can-lease', now, maxReceiveCount: config.maxReceiveCount };
     const leased = await this.conditionalLease(candidate, guard, token, now + visibilityMs, config.fifo);
     if (!leased) return 'lost';
-    return config.fifo
-      ? this.completeFifoDelivery(shard, candidate, leased, token, now + visibilityMs)
-      : this.completeStandardDelivery(shard, candidate, leased, token, now + visibilityMs);
+    try {
+      return await (config.fifo
+        ? this.completeFifoDelivery(shard, candidate, leased, token, now + visibilityMs)
+        : this.completeStandardDelivery(shard, candidate, leased, token, now + visibilityMs));
+    } catch (error) {
+      // Leased but not deliverable: give the lease back uncounted, so that a passing failure does
+      // not push the message toward the DLQ, and the caller's other messages still go out.
+      await this.releaseLease(candidate, token).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async releaseLease(candidate: Item, token: string): Promise<void> {
+    const values = new ExpressionValues();
+    await this.deps.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.deps.tableName,
+        Key: Keys.key(pkOf(candidate), skOf(candidate)),
+        UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(this.deps.clock.now()))} REMOVE ${Attr.leaseToken} ADD ${Attr.receiveCount} ${values.add(num(-1))}`,
+        ConditionExpression: `${Attr.leaseToken} = ${values.add(str(token))}`,
+        ExpressionAttributeValues: values.attributeValues,
+      }),
+    );
   }
 
   /**
@@ -893,6 +950,8 @@ export class DurableQueue {
       );
       return Attributes;
     } catch (error) {
+      // A concurrent transaction on the item (a FIFO append, a dead-lettering) won: not applied.
+      if (isTransactionConflictException(error)) return undefined;
       if (!isConditionalCheckFailed(error)) throw error;
       // Q3: a retried lease whose first attempt applied finds its own token.
       return leaseAppliedEarlier(token, deliveryStateOf(error.Item)) ? error.Item : undefined;
@@ -909,6 +968,7 @@ export class DurableQueue {
     const sk = skOf(candidate);
     const messageId = messageIdFromStandardSk(sk);
     const fence = readNumber(leased, Attr.fence) as number;
+    const receiveCount = readNumber(leased, Attr.receiveCount) as number;
     const groupId = readString(candidate, Attr.groupId);
     return {
       messageId,
@@ -923,8 +983,10 @@ export class DurableQueue {
         fence,
         leaseUntil,
         lastInGroup: false,
+        receiveCount,
+        offloaded: candidate[Attr.bodyObject] !== undefined,
       }),
-      receiveCount: readNumber(leased, Attr.receiveCount) as number,
+      receiveCount,
       ...(groupId !== undefined ? { groupId } : {}),
       fence,
       sentAt: readNumber(candidate, Attr.sentAt) ?? availableAtFromStandardSk(sk),
@@ -951,6 +1013,7 @@ export class DurableQueue {
     const floor = readNumber(message, 'ff') ?? 0;
     if (fence <= floor) fence = await this.raiseGroupFence(pk, groupSk, token, floor + 1);
     const messageId = readString(message, Attr.messageId) as string;
+    const receiveCount = readNumber(leased, Attr.receiveCount) as number;
     return {
       messageId,
       body: await this.deps.bodies.decode(message),
@@ -964,8 +1027,10 @@ export class DurableQueue {
         fence,
         leaseUntil,
         lastInGroup: readNumber(leased, Attr.tail) === seq + 1,
+        receiveCount,
+        offloaded: message[Attr.bodyObject] !== undefined,
       }),
-      receiveCount: readNumber(leased, Attr.receiveCount) as number,
+      receiveCount,
       groupId,
       fence,
       sentAt: readNumber(message, Attr.sentAt) ?? 0,
@@ -1212,21 +1277,42 @@ export class DurableQueue {
     if (receipt.seq !== undefined) return this.ackFifo(receipt, guard, now);
     const values = new ExpressionValues();
     try {
-      const { Attributes } = await this.deps.dynamodb.send(
-        new DeleteItemCommand({
-          TableName: this.deps.tableName,
-          Key: this.receiptItemKey(receipt),
-          ConditionExpression: guardCondition(guard, values),
-          ExpressionAttributeValues: values.attributeValues,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await this.retryingConflicts(() =>
+        this.deps.dynamodb.send(
+          new DeleteItemCommand({
+            TableName: this.deps.tableName,
+            Key: this.receiptItemKey(receipt),
+            ConditionExpression: guardCondition(guard, values),
+            ExpressionAttributeValues: values.attributeValues,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
-      // Crash window: item deleted, claim-check object not yet: an orphan for the lifecycle rule.
-      await this.deps.bodies.release(Attributes);
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      this.throwUnlessAppliedEarlier('ack', receipt, deliveryStateOf(error.Item), now, attemptsOf(error) > 1);
+      this.throwUnlessAppliedEarlier('ack', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
+    }
+    await this.releaseBody(receipt);
+  }
+
+  /**
+   * Deletes the claim-check object of an acked message (its key follows from the message id). A
+   * failure here must not turn an applied ack into an error, whose retry would get LeaseLost: the
+   * object is left as an orphan (docs/queue.md).
+   */
+  private async releaseBody(receipt: Receipt): Promise<void> {
+    if (receipt.offloaded) await this.deps.bodies.releaseKey(claimCheckKey(this.name, receipt.messageId)).catch(() => undefined);
+  }
+
+  /** Runs a single-item write, again after a TransactionConflictException (which never applies). */
+  private async retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isTransactionConflictException(error) || attempt >= CONFLICT_RETRIES) throw error;
+        await this.deps.sleep(fullJitterBackoffMs(attempt + 1, this.deps.entropy.unit(), { baseMs: 10, capMs: 200 }));
+      }
     }
   }
 
@@ -1236,50 +1322,70 @@ export class DurableQueue {
     const groupId = receipt.leaseKey.slice(Keys.groupPrefix.length);
     const messageKey = Keys.key(Keys.shardPk(this.name, receipt.shard), Keys.fifoMessageSk(groupId, seq));
     let last = receipt.lastInGroup;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let message: Item | undefined;
+    for (let attempt = 0; attempt < 2 + CONFLICT_RETRIES; attempt++) {
+      const values = new ExpressionValues();
       try {
-        const { Item: item } = await this.deps.dynamodb.send(
-          new GetItemCommand({ TableName: this.deps.tableName, Key: messageKey, ProjectionExpression: `${Attr.bodyObject}` }),
-        );
-        message = item;
         await this.deps.dynamodb.send(
           new TransactWriteItemsCommand({
             TransactItems: [
               this.fifoGroupAdvance(group, guard, seq, last, now),
-              { Delete: { TableName: this.deps.tableName, Key: messageKey } },
+              {
+                Delete: {
+                  TableName: this.deps.tableName,
+                  Key: messageKey,
+                  ConditionExpression: `${Attr.messageId} = ${values.add(str(receipt.messageId))}`,
+                  ExpressionAttributeValues: values.attributeValues,
+                },
+              },
             ],
             ClientRequestToken: this.requestToken(),
           }),
         );
-        await this.deps.bodies.release(message);
+        await this.releaseBody(receipt);
         return;
       } catch (error) {
         if (!isTransactionCanceled(error)) throw error;
+        if (isTransactionConflict(error)) {
+          // A concurrent append to the group: not applied, try again.
+          await this.deps.sleep(fullJitterBackoffMs(attempt + 1, this.deps.entropy.unit(), { baseMs: 10, capMs: 200 }));
+          continue;
+        }
         const current = cancellationReasons(error)[0]?.Item;
         const state = deliveryStateOf(current);
-        if (state?.leaseToken === receipt.token && state.visibleAt > now && readNumber(current, Attr.head) === seq) {
-          // We hold the lease; only the "last in group" hint was wrong (or a conflict): retry.
+        const afterNow = this.deps.clock.now();
+        if (state?.leaseToken === receipt.token && state.visibleAt > afterNow && readNumber(current, Attr.head) === seq) {
+          // We still hold the lease; only the "last in group" hint was wrong: retry the other way.
           last = readNumber(current, Attr.tail) === seq + 1;
           continue;
         }
-        if (attemptsOf(error) > 1 && now < receipt.leaseUntil && (!current || (readNumber(current, Attr.head) ?? 0) > seq)) {
-          await this.deps.bodies.release(message);
-          return; // Q3: our earlier attempt applied
+        const completed = !current || (readNumber(current, Attr.head) ?? 0) > seq;
+        if (attemptsOf(error) > 1 && completed && this.withinOwnLease(receipt, afterNow)) {
+          // Q3: our earlier attempt applied (only we could complete the head under our lease).
+          await this.releaseBody(receipt);
+          return;
         }
-        this.throwUnlessAppliedEarlier('ack', receipt, state, now, false);
+        this.throwUnlessAppliedEarlier('ack', receipt, state, false);
       }
     }
-    throw new Error(`FIFO ack of message ${receipt.messageId} did not settle after 3 attempts`);
+    throw new Error(`FIFO ack of message ${receipt.messageId} did not settle after ${2 + CONFLICT_RETRIES} attempts`);
+  }
+
+  /**
+   * True while only the holder of `receipt` could have changed the message: before its lease ended,
+   * less the clock-skew tolerance, judged by the clock now (after the failed write), not by the
+   * clock before it (retries and timeouts can take seconds).
+   */
+  private withinOwnLease(receipt: Receipt, now: number): boolean {
+    return now + this.deps.clockSkewToleranceMs < receipt.leaseUntil;
   }
 
   private throwUnlessAppliedEarlier(
     op: 'ack' | 'nack' | 'extend',
     receipt: Receipt,
     current: DeliveryState | undefined,
-    now: number,
     retried: boolean,
   ): void {
+    const now = this.deps.clock.now() + this.deps.clockSkewToleranceMs;
     const verdict = judgeHolderWriteFailure(op, receipt, current, now, retried);
     if (verdict.outcome === 'lost') throw new LeaseLost(verdict.reason, receipt.messageId);
   }
@@ -1294,30 +1400,86 @@ export class DurableQueue {
     const loaded = await this.load(false);
     const now = this.deps.clock.now();
     const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
-    const key = this.receiptItemKey(receipt);
-    // The receive count is not in the receipt; the fence is a lower bound that equals it unless
-    // the message was redriven, so read it only when it might be the last delivery.
-    if (receipt.fence >= loaded.config.maxReceiveCount && (await this.nackToDeadLetter(receipt, loaded.config, guard, now))) return;
+    if (receipt.receiveCount >= loaded.config.maxReceiveCount && (await this.nackToDeadLetter(receipt, loaded.config, guard, now))) return;
     const delayMs =
       delaySeconds !== undefined
         ? delaySeconds * 1000
-        : fullJitterBackoffMs(receipt.fence, this.deps.entropy.unit(), this.deps.nackBackoff);
+        : fullJitterBackoffMs(receipt.receiveCount, this.deps.entropy.unit(), this.deps.nackBackoff);
+    if (receipt.seq === undefined && delayMs > 0) return this.nackByMoving(receipt, guard, now, delayMs);
     const values = new ExpressionValues();
     const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
     try {
-      await this.deps.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.deps.tableName,
-          Key: key,
-          UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(now + delayMs))} REMOVE ${Attr.leaseToken}`,
-          ConditionExpression: guardCondition(guard, values) + fifoHead,
-          ExpressionAttributeValues: values.attributeValues,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await this.retryingConflicts(() =>
+        this.deps.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.deps.tableName,
+            Key: this.receiptItemKey(receipt),
+            UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(now + delayMs))} REMOVE ${Attr.leaseToken}`,
+            ConditionExpression: guardCondition(guard, values) + fifoHead,
+            ExpressionAttributeValues: values.attributeValues,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      this.throwUnlessAppliedEarlier('nack', receipt, deliveryStateOf(error.Item), now, attemptsOf(error) > 1);
+      this.throwUnlessAppliedEarlier('nack', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
+    }
+  }
+
+  /**
+   * A standard message nacked with a delay moves to the sort key of the instant it becomes
+   * available again, so that backed-off messages never pile up at the head of the ready range
+   * where every receive would read past them. One transaction: delete here, put there.
+   */
+  private async nackByMoving(receipt: Receipt, guard: Guard, now: number, delayMs: number): Promise<void> {
+    const key = this.receiptItemKey(receipt);
+    const { Item: item } = await this.deps.dynamodb.send(
+      new GetItemCommand({ TableName: this.deps.tableName, Key: key, ConsistentRead: true }),
+    );
+    const state = deliveryStateOf(item);
+    if (!item || !guardHolds(guard, state)) {
+      this.throwUnlessAppliedEarlier('nack', receipt, state, false);
+      return;
+    }
+    const moved: Item = {
+      ...item,
+      ...Keys.key(pkOf(item), Keys.standardMessageSk(now + delayMs, receipt.messageId)),
+      [Attr.visibleAt]: num(now + delayMs),
+    };
+    delete moved[Attr.leaseToken];
+    const values = new ExpressionValues();
+    try {
+      await this.deps.dynamodb.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: this.requestToken(),
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.deps.tableName,
+                Key: key,
+                ConditionExpression: guardCondition(guard, values),
+                ExpressionAttributeValues: values.attributeValues,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Put: {
+                TableName: this.deps.tableName,
+                Item: moved,
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const [source, target] = cancellationReasons(error);
+      // Q3 (emulators that ignore ClientRequestToken): the move already happened, with our fence.
+      if (attemptsOf(error) > 1 && !source?.Item && readNumber(target?.Item, Attr.fence) === receipt.fence) return;
+      this.throwUnlessAppliedEarlier('nack', receipt, deliveryStateOf(source?.Item), false);
     }
   }
 
@@ -1362,19 +1524,21 @@ export class DurableQueue {
     const values = new ExpressionValues();
     const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
     try {
-      await this.deps.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.deps.tableName,
-          Key: this.receiptItemKey(receipt),
-          UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`,
-          ConditionExpression: guardCondition(guard, values) + fifoHead,
-          ExpressionAttributeValues: values.attributeValues,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await this.retryingConflicts(() =>
+        this.deps.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.deps.tableName,
+            Key: this.receiptItemKey(receipt),
+            UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`,
+            ConditionExpression: guardCondition(guard, values) + fifoHead,
+            ExpressionAttributeValues: values.attributeValues,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      this.throwUnlessAppliedEarlier('extend', receipt, deliveryStateOf(error.Item), now, attemptsOf(error) > 1);
+      this.throwUnlessAppliedEarlier('extend', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
     }
     // The receipt carries the expiry used to settle an ambiguous ack (Q3), so hand out a fresh one.
     return { leaseUntil, receipt: encodeReceipt({ ...receipt, leaseUntil }) };

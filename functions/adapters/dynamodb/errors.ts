@@ -30,3 +30,11 @@ export function isTransactionConflict(error: unknown): boolean {
 export function attemptsOf(error: unknown): number {
   return (error as { $metadata?: { attempts?: number } })?.$metadata?.attempts ?? 1;
 }
+
+/**
+ * A single-item write that collided with a transaction in progress on the same item. It was not
+ * applied; the SDK does not retry it.
+ */
+export function isTransactionConflictException(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'TransactionConflictException';
+}

@@ -51,7 +51,8 @@ export const queueNameSchema = z.string().regex(QueueLimits.queueName, 'must mat
 export const queueConfigPatchSchema = z
   .object({
     maxReceiveCount: int(1, QueueLimits.maxReceiveCount).optional(),
-    visibilityTimeoutSeconds: int(0, QueueLimits.maxVisibilityTimeoutSeconds).optional(),
+    // At least 1 s: a lease that ends as it begins could never be acked.
+    visibilityTimeoutSeconds: int(1, QueueLimits.maxVisibilityTimeoutSeconds).optional(),
     fifo: z.boolean().optional(),
     shards: int(1, QueueLimits.maxShards).optional(),
     dedupWindowSeconds: int(QueueLimits.minDedupWindowSeconds, QueueLimits.maxDedupWindowSeconds).optional(),
@@ -72,7 +73,7 @@ export type SendInput = z.infer<typeof sendInputSchema>;
 export const receiveInputSchema = z
   .object({
     max: int(1, QueueLimits.maxBatch).optional(),
-    visibilityTimeoutSeconds: int(0, QueueLimits.maxVisibilityTimeoutSeconds).optional(),
+    visibilityTimeoutSeconds: int(1, QueueLimits.maxVisibilityTimeoutSeconds).optional(),
     waitSeconds: int(0, QueueLimits.maxWaitSeconds).optional(),
   })
   .strict();

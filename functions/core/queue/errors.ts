@@ -7,7 +7,7 @@ export const LeaseLossReason = {
   Superseded: 'superseded',
   /** The lease was given up by a nack. */
   Released: 'released',
-  /** The message is gone: acknowledged already or dead-lettered. */
+  /** Nothing at the receipt's key: the message was acknowledged, dead-lettered, or moved by a delayed nack. */
   Gone: 'gone',
   /** The receipt's token never belonged to this message. */
   Forged: 'forged',

@@ -29,6 +29,10 @@ export interface Receipt {
    * costs one failed write, never correctness.
    */
   readonly lastInGroup: boolean;
+  /** Deliveries of the message so far, this one included (drives the nack backoff). */
+  readonly receiveCount: number;
+  /** The body is an S3 claim check, to delete after the ack. */
+  readonly offloaded: boolean;
 }
 
 const PREFIX = 'c1.';
@@ -41,7 +45,8 @@ export function newLeaseToken(randomBytes: Uint8Array): string {
 }
 
 export function encodeReceipt(r: Receipt): string {
-  const fields = [r.queue, r.messageId, r.shard, r.leaseKey, r.seq ?? null, r.token, r.fence, r.leaseUntil, r.lastInGroup ? 1 : 0];
+  const flags = (r.lastInGroup ? 1 : 0) | (r.offloaded ? 2 : 0);
+  const fields = [r.queue, r.messageId, r.shard, r.leaseKey, r.seq ?? null, r.token, r.fence, r.leaseUntil, flags, r.receiveCount];
   return PREFIX + bytesToBase64Url(utf8Bytes(JSON.stringify(fields)));
 }
 
@@ -58,8 +63,8 @@ export function decodeReceipt(text: unknown, field = 'receipt'): Receipt {
   } catch {
     throw invalid('bad payload');
   }
-  if (!Array.isArray(fields) || fields.length !== 9) throw invalid('bad payload');
-  const [queue, messageId, shard, leaseKey, seq, token, fence, leaseUntil, last] = fields as unknown[];
+  if (!Array.isArray(fields) || fields.length !== 10) throw invalid('bad payload');
+  const [queue, messageId, shard, leaseKey, seq, token, fence, leaseUntil, flags, receiveCount] = fields as unknown[];
   const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
   if (typeof queue !== 'string' || !QueueLimits.queueName.test(queue)) throw invalid('bad queue');
   if (typeof messageId !== 'string' || messageId.length === 0) throw invalid('bad message id');
@@ -69,7 +74,8 @@ export function decodeReceipt(text: unknown, field = 'receipt'): Receipt {
   if (typeof token !== 'string' || base64UrlToBytes(token)?.length !== LEASE_TOKEN_BYTES) throw invalid('bad token');
   if (!isCount(fence) || fence < 1) throw invalid('bad fence');
   if (!isCount(leaseUntil)) throw invalid('bad expiry');
-  if (last !== 0 && last !== 1) throw invalid('bad hint');
+  if (!isCount(flags) || flags > 3) throw invalid('bad flags');
+  if (!isCount(receiveCount) || receiveCount < 1) throw invalid('bad receive count');
   return {
     queue,
     messageId,
@@ -79,6 +85,8 @@ export function decodeReceipt(text: unknown, field = 'receipt'): Receipt {
     token,
     fence,
     leaseUntil,
-    lastInGroup: last === 1,
+    lastInGroup: (flags & 1) === 1,
+    receiveCount,
+    offloaded: (flags & 2) === 2,
   };
 }

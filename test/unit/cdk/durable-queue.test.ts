@@ -26,7 +26,7 @@ describe('DurableQueue construct', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
   });
 
-  it('creates a private, TLS-only claim-check bucket whose orphans expire', () => {
+  it('creates a private, TLS-only claim-check bucket whose objects never expire under a live message', () => {
     const template = synth((stack) => new DurableQueue(stack, 'Q'));
     template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
@@ -35,8 +35,14 @@ describe('DurableQueue construct', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ Prefix: 'concord/', ExpirationInDays: 14, Status: 'Enabled' })] },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })],
+      },
     });
+    const rules = (
+      Object.values(template.findResources('AWS::S3::Bucket'))[0] as { Properties: { LifecycleConfiguration: { Rules: object[] } } }
+    ).Properties.LifecycleConfiguration.Rules;
+    expect(rules.some((r) => 'ExpirationInDays' in r)).toBe(false);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),

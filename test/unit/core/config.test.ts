@@ -33,6 +33,12 @@ describe('input validation names the offending field', () => {
     ['max 11', () => parseOrThrow(receiveInputSchema, { max: 11 }), 'max'],
     ['wait 21', () => parseOrThrow(receiveInputSchema, { waitSeconds: 21 }), 'waitSeconds'],
     ['maxReceiveCount 0', () => parseOrThrow(queueConfigPatchSchema, { maxReceiveCount: 0 }), 'maxReceiveCount'],
+    [
+      'a 0 s visibility timeout (a lease that could never be acked)',
+      () => parseOrThrow(queueConfigPatchSchema, { visibilityTimeoutSeconds: 0 }),
+      'visibilityTimeoutSeconds',
+    ],
+    ['a 0 s lease on receive', () => parseOrThrow(receiveInputSchema, { visibilityTimeoutSeconds: 0 }), 'visibilityTimeoutSeconds'],
     ['nested path prefix', () => parseOrThrow(sendInputSchema, { body: 1 }, 'messages.3'), 'messages.3.body'],
   ])('%s', (_, fn, field) => {
     expect(fieldOf(fn)).toBe(field);

@@ -13,6 +13,8 @@ const receiptArb: fc.Arbitrary<Receipt> = fc.record({
   fence: fc.integer({ min: 1, max: 2 ** 50 }),
   leaseUntil: fc.integer({ min: 0, max: 2 ** 50 }),
   lastInGroup: fc.boolean(),
+  receiveCount: fc.integer({ min: 1, max: 1_000 }),
+  offloaded: fc.boolean(),
 });
 
 describe('receipts', () => {
@@ -53,7 +55,7 @@ describe('receipts', () => {
   });
 
   it('reject a receipt whose token is shorter than 128 bits', () => {
-    const short = JSON.stringify(['q', 'm', 0, 'k', null, Buffer.alloc(8).toString('base64url'), 1, 1, 0]);
+    const short = JSON.stringify(['q', 'm', 0, 'k', null, Buffer.alloc(8).toString('base64url'), 1, 1, 0, 1]);
     expect(() => decodeReceipt(`c1.${Buffer.from(short).toString('base64url')}`)).toThrow(/bad token/);
   });
 });
