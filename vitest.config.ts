@@ -8,6 +8,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * unit:     no network (core, handlers with fakes, CDK templates).
  * adapters: the DynamoDB/S3 adapters against a local AWS emulator; run on MiniStack (npm run
  *           test:adapters) and again on moto (npm run test:moto) as a second implementation.
+ * system:   the real Step Functions state machine, SQS and participants (npm run test:system).
+ *           MiniStack only: moto 5.2.1 runs one execution per region (docs/emulators.md).
  */
 export default defineConfig({
   test: {
@@ -29,6 +31,17 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One Python emulator serves every file: running files one at a time keeps timing-
           // sensitive races (lease expiry) honest on a 2-core machine.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'system',
+          include: ['test/system/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -1,0 +1,162 @@
+/**
+ * Starting and reading transactions. The coordinator proper is the Step Functions state machine
+ * (core/tx/asl.ts); this writes the transaction record it works on, starts the execution, and
+ * reads the record back.
+ *
+ * Transaction record: pk `TX#<txId>`, sk `tx` — type, mode, status, epoch, deadline, the execution
+ * input (so the sweeper can re-drive it), the decision once made, and while the transaction is
+ * open `ob`/`dl`, the keys of the sparse `open` index the sweeper queries.
+ */
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Clock } from '../../core/clock';
+import { bytesToBase64Url } from '../../core/encoding';
+import { NotFoundError, ValidationError } from '../../core/errors';
+import { murmur3 } from '../../core/hashing';
+import type { ExecutionInput, TxStatus } from '../../core/tx/asl';
+import { type TransactionDefinition, transactionBudgetSeconds } from '../../core/tx/definition';
+import { type Item, isConditionalCheckFailed } from '../dynamodb/errors';
+import { cryptoEntropy, systemClock } from '../system';
+
+export const OPEN_INDEX = 'open';
+export const OPEN_BUCKETS = 8;
+const TX_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+export interface RegisteredStateMachine {
+  readonly definition: TransactionDefinition;
+  readonly stateMachineArn: string;
+}
+
+export interface CoordinatorOptions {
+  readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
+  readonly tableName: string;
+  /** By definition name. */
+  readonly stateMachines: Readonly<Record<string, RegisteredStateMachine>>;
+  readonly clock?: Clock;
+  /**
+   * Extra time before the sweeper may presume a transaction stuck, beyond its budget.
+   * @default 5000
+   */
+  readonly deadlineSlackMs?: number;
+}
+
+export interface TransactionView {
+  readonly txId: string;
+  readonly type: string;
+  readonly mode: string;
+  readonly status: TxStatus;
+  readonly epoch: number;
+  readonly participants: ReadonlyArray<{ readonly name: string; readonly payload: unknown }>;
+  readonly decision?: string;
+  readonly decisionReason?: string;
+  readonly decidedAt?: string;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  readonly deadline: string;
+  readonly recoveries: number;
+}
+
+export const txKey = (txId: string): Item => ({ pk: { S: `TX#${txId}` }, sk: { S: 'tx' } });
+export const openBucket = (txId: string) => `OPEN#${murmur3(txId) % OPEN_BUCKETS}`;
+export const executionName = (txId: string, epoch: number) => (epoch <= 1 ? txId : `${txId}-r${epoch}`);
+
+export class Coordinator {
+  private readonly clock: Clock;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Starts transaction `txId` of type `type`. Idempotent: a second start of the same id (with any
+   * input) returns the first one, marked `duplicate` (the execution name is the transaction id).
+   *
+   * Crash window C1: the record is written before the execution starts. A crash in between leaves
+   * a PENDING record and no execution; the sweeper aborts it after its deadline.
+   */
+  async start(
+    type: string,
+    txId: string,
+    participants: ExecutionInput['participants'],
+  ): Promise<{ txId: string; status: TxStatus; duplicate: boolean }> {
+    if (!TX_ID.test(txId)) throw new ValidationError('transferId', `must match ${TX_ID.source}, got ${JSON.stringify(txId)}`);
+    const machine = this.options.stateMachines[type];
+    if (!machine) throw new ValidationError('type', `unknown transaction type ${JSON.stringify(type)}`);
+    const expected = machine.definition.participants.map((p) => p.name);
+    if (participants.map((p) => p.name).join() !== expected.join()) {
+      throw new ValidationError('participants', `must be ${expected.join(', ')} in this order`);
+    }
+    const now = this.clock.now();
+    const deadline = now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.deadlineSlackMs ?? 5_000);
+    const input: ExecutionInput = { txId, epoch: 1, recover: false, participants };
+    const nonce = bytesToBase64Url(cryptoEntropy.bytes(12));
+    try {
+      await this.options.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.options.tableName,
+          Item: {
+            ...txKey(txId),
+            txId: { S: txId },
+            type: { S: type },
+            mode: { S: machine.definition.mode },
+            status: { S: 'PENDING' },
+            epoch: { N: '1' },
+            createdAt: { N: String(now) },
+            deadline: { N: String(deadline) },
+            ob: { S: openBucket(txId) },
+            dl: { N: String(deadline) },
+            input: { S: JSON.stringify(input) },
+            startNonce: { S: nonce },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // Q3: our own put whose response was lost carries our nonce; go on and start the execution.
+      if (error.Item?.startNonce?.S !== nonce) {
+        return { txId, status: (error.Item?.status?.S ?? 'PENDING') as TxStatus, duplicate: true };
+      }
+    }
+    try {
+      await this.options.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name: executionName(txId, 1), input: JSON.stringify(input) }),
+      );
+    } catch (error) {
+      // AWS returns the running execution for an identical start; MiniStack says it exists.
+      if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
+    }
+    return { txId, status: 'PENDING', duplicate: false };
+  }
+
+  async view(txId: string, options: { consistent?: boolean } = {}): Promise<TransactionView> {
+    const { Item: item } = await this.options.dynamodb.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: txKey(txId), ConsistentRead: options.consistent ?? true }),
+    );
+    if (!item) throw new NotFoundError(`no transaction ${JSON.stringify(txId)}`);
+    return viewOf(item);
+  }
+}
+
+const iso = (ms: string | undefined) => new Date(Number(ms ?? 0)).toISOString();
+
+export function viewOf(item: Item): TransactionView {
+  const input = JSON.parse(item.input?.S ?? '{"participants":[]}') as ExecutionInput;
+  return {
+    txId: item.txId?.S ?? '',
+    type: item.type?.S ?? '',
+    mode: item.mode?.S ?? '',
+    status: (item.status?.S ?? 'PENDING') as TxStatus,
+    epoch: Number(item.epoch?.N ?? 1),
+    participants: input.participants.map((p) => ({ name: p.name, payload: p.payload })),
+    ...(item.decision?.S ? { decision: item.decision.S } : {}),
+    ...(item.decisionReason?.S ? { decisionReason: item.decisionReason.S } : {}),
+    ...(item.decidedAt?.S ? { decidedAt: item.decidedAt.S } : {}),
+    createdAt: iso(item.createdAt?.N),
+    ...(item.completedAt?.S ? { completedAt: item.completedAt.S } : {}),
+    deadline: iso(item.deadline?.N),
+    recoveries: Number(item.recoveries?.N ?? 0),
+  };
+}

@@ -1,0 +1,397 @@
+/**
+ * The participant library: wraps a service's handlers so that each phase of a transaction applies
+ * at most once per (transaction, participant), answers the coordinator's task token, ignores late
+ * and replayed messages (T4), and resolves in-doubt transactions from the decision record (T3).
+ *
+ * A handler never writes by itself: it returns the DynamoDB writes it wants, and the runtime
+ * commits them in one TransactWriteItems with the participant's own record, conditional on the
+ * record it read. Business conditions that fail (a concurrent transfer spent the money) make the
+ * runtime read again and ask the handler again.
+ *
+ * Crash windows of a participant (T6), each safe because the message is redelivered by SQS until
+ * it is deleted, and every step is idempotent:
+ *   P1 message received, nothing written        -> redelivery runs the phase
+ *   P2 phase written, reply not sent            -> redelivery finds the record, sends the reply
+ *   P3 reply sent, message not deleted          -> redelivery replies again; the token is spent
+ *                                                  (TaskDoesNotExist/InvalidToken), ignored
+ *   P4 write applied, its response lost         -> the retry's condition fails on our own record,
+ *                                                  re-read, reply from the record (Q3-style)
+ */
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import type { Clock } from '../../core/clock';
+import { bytesToBase64Url } from '../../core/encoding';
+import { murmur3 } from '../../core/hashing';
+import { Decision } from '../../core/tx/asl';
+import {
+  isInDoubt,
+  type ParticipantRecord,
+  ParticipantState,
+  Phase,
+  planStep,
+  type Reply,
+  ReplyError,
+  replyAfterRun,
+} from '../../core/tx/participant-state';
+import { cancellationReasons, type Item, isTransactionCanceled } from '../dynamodb/errors';
+import { cryptoEntropy, systemClock } from '../system';
+
+export const coordinatorMessageSchema = z.object({
+  transaction: z.string(),
+  mode: z.enum(['2pc', 'saga']),
+  txId: z.string().min(1).max(128),
+  epoch: z.number().int().min(1),
+  participant: z.string().min(1),
+  phase: z.enum(['prepare', 'commit', 'abort', 'action', 'compensate']),
+  payload: z.unknown(),
+  taskToken: z.string().min(1).optional(),
+});
+export type CoordinatorEnvelope = z.infer<typeof coordinatorMessageSchema>;
+
+export interface PhaseContext<P> {
+  readonly txId: string;
+  readonly epoch: number;
+  readonly participant: string;
+  readonly phase: Phase;
+  readonly payload: P;
+  /** Clients for reads the handler needs before deciding (reads only: return writes instead). */
+  readonly dynamodb: DynamoDBClient;
+}
+
+/** What a handler returns: the writes to commit with the phase, or a refusal (NO vote / failed action). */
+export type PhaseOutcome = { readonly writes: readonly TransactWriteItem[] } | { readonly decline: string };
+
+export interface ParticipantHandlers<P = unknown> {
+  prepare?(ctx: PhaseContext<P>): Promise<PhaseOutcome>;
+  commit?(ctx: PhaseContext<P>): Promise<PhaseOutcome>;
+  abort?(ctx: PhaseContext<P>): Promise<PhaseOutcome>;
+  action?(ctx: PhaseContext<P>): Promise<PhaseOutcome>;
+  /** Throw to fail: the coordinator retries, then parks the transaction as STUCK (T5). */
+  compensate?(ctx: PhaseContext<P>): Promise<PhaseOutcome>;
+}
+
+export interface ParticipantOptions<P> {
+  /** The service's own table: its business items and its participant records live there. */
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly sfn: SFNClient;
+  /** Handlers by participant name (one service may play several roles, e.g. debit and credit). */
+  readonly handlers: Readonly<Record<string, ParticipantHandlers<P>>>;
+  /** The coordinator's table, read (never written) to resolve in-doubt transactions (T3). */
+  readonly coordinatorTable: string;
+  readonly coordinatorDynamodb?: DynamoDBClient;
+  readonly clock?: Clock;
+  /** Test hook: called at numbered crash points; throwing there simulates a crash. */
+  readonly crashPoint?: (point: 'P1' | 'P2' | 'P3', message: CoordinatorEnvelope) => void;
+}
+
+export interface HandleResult {
+  readonly reply: Reply | undefined;
+  /** The phase changed the record now (false for duplicates, stale and contradicting messages). */
+  readonly applied: boolean;
+  /** The coordinator no longer waited for this answer (its token was spent or had timed out). */
+  readonly lateReply: boolean;
+}
+
+const RECORD_BUCKETS = 8;
+const MAX_ATTEMPTS = 6;
+
+/** Participant records: `TXP#<bucket>` / `<txId>#<participant>`, bucketed so in-doubt ones can be listed. */
+export function participantRecordKey(txId: string, participant: string): Item {
+  return { pk: { S: `TXP#${murmur3(txId) % RECORD_BUCKETS}` }, sk: { S: `${txId}#${participant}` } };
+}
+
+function recordOf(item: Item | undefined): (ParticipantRecord & { payload?: unknown; mode?: string; transaction?: string }) | undefined {
+  if (!item?.state?.S) return undefined;
+  return {
+    state: item.state.S as ParticipantState,
+    epoch: Number(item.epoch?.N ?? 0),
+    ...(item.reason?.S ? { reason: item.reason.S } : {}),
+    ...(item.payload?.S ? { payload: JSON.parse(item.payload.S) } : {}),
+    ...(item.mode?.S ? { mode: item.mode.S } : {}),
+    ...(item.transaction?.S ? { transaction: item.transaction.S } : {}),
+  };
+}
+
+export class Participant<P = unknown> {
+  private readonly clock: Clock;
+  readonly counters = { applied: 0, duplicates: 0, conflicts: 0, lateReplies: 0, contention: 0 };
+
+  constructor(private readonly options: ParticipantOptions<P>) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Handles one coordinator message (an SQS body). Throws only for failures worth a redelivery. */
+  async handle(body: string | CoordinatorEnvelope): Promise<HandleResult> {
+    const message = coordinatorMessageSchema.parse(typeof body === 'string' ? JSON.parse(body) : body);
+    this.options.crashPoint?.('P1', message);
+    const handlers = this.options.handlers[message.participant];
+    const key = participantRecordKey(message.txId, message.participant);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const { Item: item } = await this.options.dynamodb.send(
+        new GetItemCommand({ TableName: this.options.tableName, Key: key, ConsistentRead: true }),
+      );
+      const record = recordOf(item);
+      const plan = planStep(record, { phase: message.phase, epoch: message.epoch });
+      if (plan.kind === 'reply') {
+        if (plan.duplicate) this.counters.duplicates++;
+        if (plan.reply.kind === 'failure' && plan.reply.error === ReplyError.Conflict) this.counters.conflicts++;
+        return { reply: plan.reply, applied: false, lateReply: await this.reply(message, plan.reply) };
+      }
+      let writes: readonly TransactWriteItem[] = [];
+      let declined: string | undefined;
+      let state: ParticipantState;
+      if (plan.kind === 'record') {
+        state = plan.state;
+      } else {
+        const handler = handlers?.[message.phase];
+        if (!handler) throw new Error(`participant ${JSON.stringify(message.participant)} has no ${message.phase} handler`);
+        let outcome: PhaseOutcome;
+        try {
+          outcome = await handler({ ...message, payload: message.payload as P, dynamodb: this.options.dynamodb, phase: message.phase });
+        } catch (error) {
+          // The handler could not do its part now (e.g. a compensation whose money is spent): the
+          // coordinator retries the step and parks it when retries run out (T5).
+          const reply: Reply = { kind: 'failure', error: ReplyError.StepFailed, reason: (error as Error).message };
+          return { reply, applied: false, lateReply: await this.reply(message, reply) };
+        }
+        if ('decline' in outcome) {
+          declined = outcome.decline;
+          state = plan.onDecline ?? ParticipantState.Aborted;
+        } else {
+          writes = outcome.writes;
+          state = plan.onSuccess;
+        }
+      }
+      const recordWrite = this.recordWrite(key, message, record, state, declined);
+      try {
+        await this.options.dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [...writes, recordWrite],
+            ClientRequestToken: bytesToBase64Url(cryptoEntropy.bytes(16)),
+          }),
+        );
+      } catch (error) {
+        if (!isTransactionCanceled(error)) throw error;
+        // Our record changed under us (a duplicate message won, or our own write applied and its
+        // response was lost: P4) or a business condition failed (concurrent work): read again.
+        this.counters.contention++;
+        void cancellationReasons(error);
+        continue;
+      }
+      this.counters.applied++;
+      this.options.crashPoint?.('P2', message);
+      const reply = plan.kind === 'record' ? plan.reply : replyAfterRun(message.phase, declined);
+      return { reply, applied: true, lateReply: await this.reply(message, reply) };
+    }
+    throw new Error(`transaction ${message.txId}: ${message.participant} ${message.phase} did not settle after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  private recordWrite(
+    key: Item,
+    message: CoordinatorEnvelope,
+    expected: ParticipantRecord | undefined,
+    state: ParticipantState,
+    reason: string | undefined,
+  ): TransactWriteItem {
+    const item: Item = {
+      ...key,
+      txId: { S: message.txId },
+      participant: { S: message.participant },
+      transaction: { S: message.transaction },
+      mode: { S: message.mode },
+      state: { S: state },
+      epoch: { N: String(Math.max(message.epoch, expected?.epoch ?? 0)) },
+      // Kept so that an in-doubt participant can finish the phase without a message (T3).
+      payload: { S: JSON.stringify(message.payload ?? null) },
+      updatedAt: { N: String(this.clock.now()) },
+      ...(reason !== undefined ? { reason: { S: reason } } : {}),
+    };
+    return {
+      Put: {
+        TableName: this.options.tableName,
+        Item: item,
+        ...(expected
+          ? {
+              ConditionExpression: '#state = :state AND epoch = :epoch',
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: { ':state': { S: expected.state }, ':epoch': { N: String(expected.epoch) } },
+            }
+          : { ConditionExpression: 'attribute_not_exists(pk)' }),
+      },
+    };
+  }
+
+  /** Sends the reply; true when the coordinator no longer waited for it (a late or replayed message). */
+  private async reply(message: CoordinatorEnvelope, reply: Reply): Promise<boolean> {
+    if (!message.taskToken) return false;
+    this.options.crashPoint?.('P3', message);
+    try {
+      if (reply.kind === 'success') {
+        const output = JSON.stringify({
+          participant: message.participant,
+          phase: message.phase,
+          ...(reply.vote ? { vote: reply.vote } : {}),
+        });
+        await this.options.sfn.send(new SendTaskSuccessCommand({ taskToken: message.taskToken, output }));
+      } else {
+        const cause = JSON.stringify({ participant: message.participant, phase: message.phase, reason: reply.reason });
+        await this.options.sfn.send(
+          new SendTaskFailureCommand({ taskToken: message.taskToken, error: reply.error, cause: cause.slice(0, 32_000) }),
+        );
+      }
+      return false;
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? '';
+      // AWS: InvalidToken or TaskTimedOut for a closed task; MiniStack: TaskDoesNotExist.
+      if (name === 'TaskDoesNotExist' || name === 'InvalidToken' || name === 'TaskTimedOut') {
+        this.counters.lateReplies++;
+        return true;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * T3: a participant that voted YES never aborts on its own. For each transaction it has held
+   * PREPARED for longer than `olderThanMs`, it reads the coordinator's decision record and, if
+   * there is a decision, applies it exactly as if the phase-two message had arrived. Without a
+   * decision it waits (the sweeper will decide). Returns the transactions it resolved.
+   */
+  async resolveInDoubt(olderThanMs: number): Promise<Array<{ txId: string; participant: string; decision: Decision }>> {
+    const resolved: Array<{ txId: string; participant: string; decision: Decision }> = [];
+    const cutoff = this.clock.now() - olderThanMs;
+    for (let bucket = 0; bucket < RECORD_BUCKETS; bucket++) {
+      let startKey: Item | undefined;
+      do {
+        const page = await this.options.dynamodb.send(
+          new QueryCommand({
+            TableName: this.options.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: '#state = :prepared AND updatedAt < :cutoff',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':pk': { S: `TXP#${bucket}` },
+              ':prepared': { S: ParticipantState.Prepared },
+              ':cutoff': { N: String(cutoff) },
+            },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const record = recordOf(item);
+          if (!isInDoubt(record)) continue;
+          const txId = item.txId?.S as string;
+          const participant = item.participant?.S as string;
+          const { Item: tx } = await (this.options.coordinatorDynamodb ?? this.options.dynamodb).send(
+            new GetItemCommand({
+              TableName: this.options.coordinatorTable,
+              Key: { pk: { S: `TX#${txId}` }, sk: { S: 'tx' } },
+              ConsistentRead: true,
+            }),
+          );
+          const decision = tx?.decision?.S as Decision | undefined;
+          if (decision !== Decision.Commit && decision !== Decision.Abort) continue;
+          await this.handle({
+            transaction: record?.transaction ?? '',
+            mode: (record?.mode as '2pc' | 'saga') ?? '2pc',
+            txId,
+            epoch: record?.epoch ?? 1,
+            participant,
+            phase: decision === Decision.Commit ? Phase.Commit : Phase.Abort,
+            payload: record?.payload,
+          });
+          resolved.push({ txId, participant, decision });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return resolved;
+  }
+
+  /** The participant's record of a transaction (tests and the API's transfer view). */
+  async record(txId: string, participant: string): Promise<ParticipantRecord | undefined> {
+    const { Item: item } = await this.options.dynamodb.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: participantRecordKey(txId, participant), ConsistentRead: true }),
+    );
+    return recordOf(item);
+  }
+}
+
+/**
+ * An in-process SQS worker for a participant (tests, local runs): receive, handle, delete.
+ * A message whose handling throws is left in the queue and comes back after its visibility
+ * timeout (a crash at P1–P3). On AWS the same `Participant.handle` runs in an SQS-triggered
+ * Lambda with partial batch responses (handlers/participant.ts).
+ */
+export async function runParticipantWorker(options: {
+  readonly participant: Participant<unknown>;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly signal: AbortSignal;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly onError?: (error: unknown) => void;
+}): Promise<void> {
+  while (!options.signal.aborted) {
+    let messages: Message[] = [];
+    try {
+      ({ Messages: messages = [] } = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: options.visibilityTimeoutSeconds ?? 5,
+        }),
+        { abortSignal: options.signal },
+      ));
+    } catch (error) {
+      if (options.signal.aborted) return;
+      options.onError?.(error);
+      continue;
+    }
+    const done: Array<{ Id: string; ReceiptHandle: string }> = [];
+    await Promise.all(
+      messages.map(async (m, i) => {
+        try {
+          await options.participant.handle(m.Body ?? '');
+          if (m.ReceiptHandle) done.push({ Id: String(i), ReceiptHandle: m.ReceiptHandle });
+        } catch (error) {
+          options.onError?.(error);
+        }
+      }),
+    );
+    if (done.length > 0 && !options.signal.aborted) {
+      await options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done })).catch(options.onError);
+    }
+  }
+}
+
+/** The SQS event a Lambda receives (the fields used here). */
+export interface SqsBatchEvent {
+  readonly Records: ReadonlyArray<{ readonly messageId: string; readonly body: string }>;
+}
+
+/**
+ * The participant as an SQS-triggered Lambda handler with partial batch responses
+ * (ReportBatchItemFailures): a message whose handling throws is reported and comes back after the
+ * queue's visibility timeout; the others are deleted. Messages of one batch run concurrently.
+ */
+export function sqsBatchHandler(participant: Pick<Participant<unknown>, 'handle'>) {
+  return async (event: SqsBatchEvent): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> => {
+    const results = await Promise.allSettled(event.Records.map((record) => participant.handle(record.body)));
+    return {
+      batchItemFailures: results.flatMap((result, i) =>
+        result.status === 'rejected' ? [{ itemIdentifier: (event.Records[i] as { messageId: string }).messageId }] : [],
+      ),
+    };
+  };
+}

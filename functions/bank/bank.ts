@@ -1,0 +1,141 @@
+/**
+ * The example domain: a bank is a participant service with its own table (accounts and its
+ * participant records) and its own SQS queue. A transfer debits an account in one bank and
+ * credits one in another (or the same), in 2PC or saga mode.
+ *
+ * 2PC: prepare puts a hold on the debited amount (held money is not spendable); commit turns the
+ *      hold into a debit; abort releases it. Insufficient funds is a NO vote.
+ * Saga: the action debits or credits at once (intermediate states are visible); compensation
+ *      reverses it. A compensation of a credit fails while the credited money has been spent,
+ *      so it can end STUCK (T5).
+ *
+ * An account keeps `available` = balance - held as an attribute of its own, because a DynamoDB
+ * condition cannot compute (`balance - held >= :a` is a ValidationException on AWS; MiniStack
+ * accepts it and treats it as true, docs/emulators.md). Every write keeps the three in step.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ParticipantHandlers, PhaseContext, PhaseOutcome } from '../adapters/tx/participant';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+
+export interface TransferLeg {
+  readonly kind: 'debit' | 'credit';
+  readonly accountId: string;
+  /** Minor units (cents): integers, so totals are exact. */
+  readonly amount: number;
+}
+
+export interface Account {
+  readonly id: string;
+  readonly balance: number;
+  readonly held: number;
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const accountKey = (id: string) => ({ pk: { S: `ACCOUNT#${id}` }, sk: { S: 'account' } });
+
+export class Bank {
+  constructor(
+    readonly name: string,
+    private readonly dynamodb: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  async open(id: string, balance: number): Promise<Account> {
+    if (!ACCOUNT_ID.test(id)) throw new ValidationError('id', `must match ${ACCOUNT_ID.source}, got ${JSON.stringify(id)}`);
+    if (!Number.isSafeInteger(balance) || balance < 0)
+      throw new ValidationError('balance', `must be a non-negative integer, got ${balance}`);
+    try {
+      await this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...accountKey(id), id: { S: id }, balance: { N: String(balance) }, held: { N: '0' }, available: { N: String(balance) } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConflictError(`account ${JSON.stringify(id)} already exists in ${this.name}`);
+      throw error;
+    }
+    return { id, balance, held: 0 };
+  }
+
+  async account(id: string, consistent = true): Promise<Account> {
+    const { Item: item } = await this.dynamodb.send(
+      new GetItemCommand({ TableName: this.tableName, Key: accountKey(id), ConsistentRead: consistent }),
+    );
+    if (!item) throw new NotFoundError(`no account ${JSON.stringify(id)} in ${this.name}`);
+    return { id, balance: Number(item.balance?.N ?? 0), held: Number(item.held?.N ?? 0) };
+  }
+
+  /** The participant handlers for one transfer leg role (debit or credit, told by the payload). */
+  handlers(): ParticipantHandlers<TransferLeg> {
+    const table = this.tableName;
+    const update = (id: string, expression: string, condition: string, amount: number) => ({
+      Update: {
+        TableName: table,
+        Key: accountKey(id),
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':a': { N: String(amount) } },
+      },
+    });
+    const exists = 'attribute_exists(pk)';
+    const spendable = 'available >= :a';
+    const check = async (ctx: PhaseContext<TransferLeg>): Promise<string | undefined> => {
+      const { Item: item } = await this.dynamodb.send(
+        new GetItemCommand({ TableName: table, Key: accountKey(ctx.payload.accountId), ConsistentRead: true }),
+      );
+      if (!item) return `no account ${ctx.payload.accountId} in ${this.name}`;
+      if (ctx.payload.kind === 'debit' && Number(item.available?.N) < ctx.payload.amount) return 'insufficient funds';
+      return undefined;
+    };
+    const declineOr = (reason: string | undefined, outcome: PhaseOutcome): PhaseOutcome => (reason ? { decline: reason } : outcome);
+    return {
+      // A concurrent transfer may spend the money between the check and the write: the write's
+      // condition catches it, the runtime re-reads and asks again.
+      prepare: async (ctx) => {
+        const { kind, accountId, amount } = ctx.payload;
+        return declineOr(await check(ctx), {
+          writes:
+            kind === 'debit'
+              ? [update(accountId, 'SET held = held + :a, available = available - :a', `${exists} AND ${spendable}`, amount)]
+              : [{ ConditionCheck: { TableName: table, Key: accountKey(accountId), ConditionExpression: exists } }],
+        });
+      },
+      commit: async ({ payload: { kind, accountId, amount } }) => ({
+        writes: [
+          kind === 'debit'
+            ? update(accountId, 'SET balance = balance - :a, held = held - :a', 'held >= :a', amount)
+            : update(accountId, 'SET balance = balance + :a, available = available + :a', exists, amount),
+        ],
+      }),
+      abort: async ({ payload: { kind, accountId, amount } }) => ({
+        writes: kind === 'debit' ? [update(accountId, 'SET held = held - :a, available = available + :a', 'held >= :a', amount)] : [],
+      }),
+      action: async (ctx) => {
+        const { kind, accountId, amount } = ctx.payload;
+        return declineOr(await check(ctx), {
+          writes: [
+            kind === 'debit'
+              ? update(accountId, 'SET balance = balance - :a, available = available - :a', `${exists} AND ${spendable}`, amount)
+              : update(accountId, 'SET balance = balance + :a, available = available + :a', exists, amount),
+          ],
+        });
+      },
+      compensate: async (ctx) => {
+        const { kind, accountId, amount } = ctx.payload;
+        if (kind === 'debit')
+          return { writes: [update(accountId, 'SET balance = balance + :a, available = available + :a', exists, amount)] };
+        // Taking back a credit needs the money to still be there.
+        const { Item: item } = await this.dynamodb.send(
+          new GetItemCommand({ TableName: table, Key: accountKey(accountId), ConsistentRead: true }),
+        );
+        if (Number(item?.available?.N ?? 0) < amount) {
+          throw new Error(`cannot take back ${amount} from ${accountId}: the credited money was spent`);
+        }
+        return { writes: [update(accountId, 'SET balance = balance - :a, available = available - :a', spendable, amount)] };
+      },
+    };
+  }
+}

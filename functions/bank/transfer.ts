@@ -1,0 +1,22 @@
+import { defineTransaction, type RetryPolicy, type TransactionDefinition, type TxMode } from '../core/tx/definition';
+
+/**
+ * Transfer definitions: one debit leg and `legs - 1` credit legs (the benchmark's 3 and 5
+ * participants split the amount over several credits). Participant names are the leg roles.
+ */
+export function transferDefinition(
+  mode: TxMode,
+  options: { legs?: number; timeoutSeconds?: number; completionRetry?: RetryPolicy; name?: string } = {},
+): TransactionDefinition {
+  const legs = options.legs ?? 2;
+  const names = ['debit', ...(legs === 2 ? ['credit'] : Array.from({ length: legs - 1 }, (_, i) => `credit-${i + 1}`))];
+  return defineTransaction({
+    name: options.name ?? `transfer-${mode}${legs === 2 ? '' : `-${legs}`}`,
+    mode,
+    participants: names.map((name) => ({
+      name,
+      timeoutSeconds: options.timeoutSeconds ?? 20,
+      ...(options.completionRetry ? { completionRetry: options.completionRetry } : {}),
+    })),
+  });
+}

@@ -1,0 +1,333 @@
+/**
+ * The coordinator as an Amazon States Language document, generated from a TransactionDefinition.
+ * Pure: the CDK construct and the tests deploy what this returns.
+ *
+ * Execution input (see `ExecutionInput`): the transaction id, the attempt epoch, whether this is a
+ * recovery run started by the sweeper, and per participant (in definition order) its SQS queue URL
+ * and payload. Participants answer each message's task token with SendTaskSuccess/SendTaskFailure.
+ *
+ * Crash windows of the coordinator (T6). Each is recovered by the sweeper, which finds the
+ * transaction record past its deadline and starts a recovery run (`recover: true`):
+ *   C1 record written, execution not started   -> no decision: presumed abort, abort everyone
+ *   C2 prepare/action messages sent, no votes   -> same
+ *   C3 votes in, decision not written           -> same (the decision is written once, T2: a late
+ *                                                  coordinator's conditional write loses and it
+ *                                                  follows the recorded decision)
+ *   C4 decision written, phase two not started  -> phase two of the recorded decision
+ *   C5 phase two partly delivered               -> phase two again (participants are idempotent)
+ *   C6 phase two done, status not marked        -> phase two again (no-ops), then mark
+ */
+import { type RetryPolicy, type TransactionDefinition, TxMode } from './definition';
+
+export interface ExecutionInput {
+  readonly txId: string;
+  readonly epoch: number;
+  readonly recover: boolean;
+  /** Saga recovery: compensate from this index down (the last one when unknown). */
+  readonly compensateFrom?: number;
+  readonly participants: ReadonlyArray<{ readonly name: string; readonly queueUrl: string; readonly payload: unknown }>;
+}
+
+export interface AslResources {
+  /** The coordinator's DynamoDB table (transaction records, decisions, parked compensations). */
+  readonly coordinatorTable: string;
+}
+
+type State = Record<string, unknown>;
+
+export const TxStatus = { Pending: 'PENDING', Committed: 'COMMITTED', Aborted: 'ABORTED', Stuck: 'STUCK' } as const;
+export type TxStatus = (typeof TxStatus)[keyof typeof TxStatus];
+export const Decision = { Commit: 'COMMIT', Abort: 'ABORT' } as const;
+export type Decision = (typeof Decision)[keyof typeof Decision];
+
+/** Transport errors of the SQS integration: the message did not reach the queue, so resend. */
+const SQS_TRANSPORT_ERRORS = [
+  'SQS.SdkClientException',
+  'SQS.AmazonSQSException',
+  'SQS.KmsThrottledException',
+  'SQS.RequestThrottledException',
+];
+
+const txKey = {
+  pk: { 'S.$': "States.Format('TX#{}', $.txId)" },
+  sk: { S: 'tx' },
+};
+
+function retry(errors: string[], policy: RetryPolicy): State {
+  return {
+    ErrorEquals: errors,
+    IntervalSeconds: policy.intervalSeconds,
+    BackoffRate: policy.backoffRate,
+    MaxAttempts: policy.maxAttempts,
+    ...(policy.maxDelaySeconds !== undefined ? { MaxDelaySeconds: policy.maxDelaySeconds } : {}),
+  };
+}
+
+function messageTask(definition: TransactionDefinition, index: number, phase: string, retries: State[], extra: State): State {
+  const p = definition.participants[index];
+  if (!p) throw new RangeError(`no participant ${index}`);
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+    Parameters: {
+      'QueueUrl.$': `$.participants[${index}].queueUrl`,
+      MessageBody: {
+        transaction: definition.name,
+        mode: definition.mode,
+        'txId.$': '$.txId',
+        'epoch.$': '$.epoch',
+        participant: p.name,
+        phase,
+        'payload.$': `$.participants[${index}].payload`,
+        'taskToken.$': '$$.Task.Token',
+      },
+    },
+    // MiniStack does not enforce HeartbeatSeconds; TimeoutSeconds bounds every wait everywhere.
+    TimeoutSeconds: p.timeoutSeconds,
+    ...(p.heartbeatSeconds !== undefined ? { HeartbeatSeconds: p.heartbeatSeconds } : {}),
+    Retry: retries,
+    ...extra,
+  };
+}
+
+function decide(table: string, decision: Decision, reasonPath: string | undefined, next: string): State {
+  return {
+    Type: 'Task',
+    Comment: `T2: the decision is written once, by a conditional put, before phase two starts.`,
+    Resource: 'arn:aws:states:::dynamodb:updateItem',
+    Parameters: {
+      TableName: table,
+      Key: txKey,
+      UpdateExpression: 'SET decision = :d, decidedAt = :t, decidedEpoch = :e, decisionReason = :r',
+      ConditionExpression: 'attribute_not_exists(decision)',
+      ExpressionAttributeValues: {
+        ':d': { S: decision },
+        ':t': { 'S.$': '$$.State.EnteredTime' },
+        ':e': { 'N.$': "States.Format('{}', $.epoch)" },
+        ':r': reasonPath ? { 'S.$': `States.JsonToString(${reasonPath})` } : { S: 'all participants voted YES' },
+      },
+    },
+    ResultPath: null,
+    Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.decisionRace', Next: 'Read decision' }],
+    Next: next,
+  };
+}
+
+function markStatus(table: string, status: TxStatus, next: string | undefined): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::dynamodb:updateItem',
+    Parameters: {
+      TableName: table,
+      Key: txKey,
+      // Removing `ob` takes the record out of the sweeper's index of open transactions.
+      UpdateExpression: 'SET #status = :s, completedAt = :t REMOVE ob',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':s': { S: status }, ':t': { 'S.$': '$$.State.EnteredTime' }, ':pending': { S: TxStatus.Pending } },
+    },
+    ResultPath: null,
+    // Already marked (a recovery run and the original both finishing): nothing to do.
+    Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'Done' }],
+    ...(next ? { Next: next } : { End: true }),
+  };
+}
+
+const readDecision = (table: string): State => ({
+  Type: 'Task',
+  Resource: 'arn:aws:states:::dynamodb:getItem',
+  Parameters: { TableName: table, Key: txKey, ConsistentRead: true },
+  ResultSelector: { 'Item.$': '$.Item' },
+  ResultPath: '$.record',
+  Next: 'Route decision',
+});
+
+function routeDecision(onCommit: string, onAbort: string): State {
+  const decided = (value: Decision) => ({
+    And: [
+      { Variable: '$.record.Item.decision.S', IsPresent: true },
+      { Variable: '$.record.Item.decision.S', StringEquals: value },
+    ],
+  });
+  return {
+    Type: 'Choice',
+    Choices: [
+      { ...decided(Decision.Commit), Next: onCommit },
+      { ...decided(Decision.Abort), Next: onAbort },
+    ],
+    Default: 'Presume abort',
+  };
+}
+
+const presumeAbort: State = {
+  Type: 'Pass',
+  Comment: 'A recovery run found no decision: presumed abort (racing a late coordinator safely, T2).',
+  Result: { Error: 'PresumedAbort', Cause: 'no decision before the deadline' },
+  ResultPath: '$.failure',
+  Next: 'Decide ABORT',
+};
+
+function twoPhaseCommit(definition: TransactionDefinition, table: string): Record<string, State> {
+  const n = definition.participants.length;
+  const phaseTwo = (phase: 'commit' | 'abort', next: string): State => ({
+    Type: 'Parallel',
+    Branches: definition.participants.map((p, i) => ({
+      StartAt: `${phase} ${p.name}`,
+      States: {
+        [`${phase} ${p.name}`]: messageTask(definition, i, phase, [retry(['States.ALL'], p.completionRetry)], {
+          ResultPath: null,
+          End: true,
+        }),
+      },
+    })),
+    ResultPath: null,
+    // Retries exhausted: the decision stands; the sweeper resumes phase two from the record.
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Phase two incomplete' }],
+    Next: next,
+  });
+  return {
+    Route: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.recover', BooleanEquals: true, Next: 'Read decision' }],
+      Default: 'Prepare',
+    },
+    Prepare: {
+      Type: 'Parallel',
+      Comment: `Phase one: ${n} participants vote. A NO vote (SendTaskFailure VoteNo), a timeout or an error aborts.`,
+      Branches: definition.participants.map((p, i) => ({
+        StartAt: `prepare ${p.name}`,
+        States: {
+          [`prepare ${p.name}`]: messageTask(definition, i, 'prepare', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], { End: true }),
+        },
+      })),
+      ResultPath: '$.votes',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Decide ABORT' }],
+      Next: 'Decide COMMIT',
+    },
+    'Decide COMMIT': decide(table, Decision.Commit, undefined, 'Commit'),
+    'Decide ABORT': decide(table, Decision.Abort, '$.failure', 'Abort'),
+    'Read decision': readDecision(table),
+    'Route decision': routeDecision('Commit', 'Abort'),
+    'Presume abort': presumeAbort,
+    Commit: phaseTwo('commit', 'Mark COMMITTED'),
+    Abort: phaseTwo('abort', 'Mark ABORTED'),
+    'Mark COMMITTED': markStatus(table, TxStatus.Committed, 'Done'),
+    'Mark ABORTED': markStatus(table, TxStatus.Aborted, 'Done'),
+    'Phase two incomplete': { Type: 'Fail', Error: 'PhaseTwoIncomplete', Cause: 'retries exhausted; the sweeper resumes phase two' },
+    Done: { Type: 'Succeed' },
+  };
+}
+
+function saga(definition: TransactionDefinition, table: string): Record<string, State> {
+  const ps = definition.participants;
+  const last = ps.length - 1;
+  const states: Record<string, State> = {
+    Route: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.recover', BooleanEquals: true, Next: 'Read decision' }],
+      Default: `action ${ps[0]?.name}`,
+    },
+  };
+  ps.forEach((p, i) => {
+    // The failed step is compensated too: its effect may have landed even though it failed.
+    states[`action ${p.name}`] = messageTask(definition, i, 'action', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], {
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `failed at ${p.name}` }],
+      Next: i === last ? 'Decide COMMIT' : `action ${ps[i + 1]?.name}`,
+    });
+    states[`failed at ${p.name}`] = { Type: 'Pass', Result: i, ResultPath: '$.compensateFrom', Next: 'Decide ABORT' };
+  });
+  states['Decide COMMIT'] = decide(table, Decision.Commit, undefined, 'Mark COMMITTED');
+  states['Decide ABORT'] = decide(table, Decision.Abort, '$.failure', `from ${ps[last]?.name}?`);
+  states['Read decision'] = readDecision(table);
+  states['Route decision'] = routeDecision('Mark COMMITTED', 'Compensate all');
+  // A recovery run: with ABORT recorded, compensate every step (it cannot know which ran; a
+  // compensation of a step that never ran records a tombstone that refuses a late action).
+  states['Compensate all'] = { Type: 'Pass', Result: last, ResultPath: '$.compensateFrom', Next: `from ${ps[last]?.name}?` };
+  states['Presume abort'] = { ...presumeAbort, Next: 'Presumed: compensate all' };
+  states['Presumed: compensate all'] = { Type: 'Pass', Result: last, ResultPath: '$.compensateFrom', Next: 'Decide ABORT' };
+  // Compensations in reverse: a ladder of "compensate step j if the failure was at or after j".
+  for (let j = last; j >= 0; j--) {
+    const p = ps[j];
+    if (!p) continue;
+    const next = j === 0 ? 'Aborted or stuck?' : `from ${ps[j - 1]?.name}?`;
+    states[`from ${p.name}?`] = {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.compensateFrom', NumericGreaterThanEquals: j, Next: `compensate ${p.name}` }],
+      Default: next,
+    };
+    states[`compensate ${p.name}`] = messageTask(definition, j, 'compensate', [retry(['States.ALL'], p.completionRetry)], {
+      ResultPath: null,
+      // T5: a compensation that keeps failing is parked, never reported as success.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stuckError', Next: `park ${p.name}` }],
+      Next: next,
+    });
+    states[`park ${p.name}`] = {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Parameters: {
+        TableName: table,
+        Item: {
+          pk: { S: 'PARKED' },
+          sk: { 'S.$': `States.Format('{}#${p.name}', $.txId)` },
+          txId: { 'S.$': '$.txId' },
+          participant: { S: p.name },
+          error: { 'S.$': 'States.JsonToString($.stuckError)' },
+          parkedAt: { 'S.$': '$$.State.EnteredTime' },
+        },
+      },
+      ResultPath: '$.parked',
+      Next: next,
+    };
+  }
+  states['Aborted or stuck?'] = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.parked', IsPresent: true, Next: 'Mark STUCK' }],
+    Default: 'Mark ABORTED',
+  };
+  states['Mark COMMITTED'] = markStatus(table, TxStatus.Committed, 'Done');
+  states['Mark ABORTED'] = markStatus(table, TxStatus.Aborted, 'Done');
+  states['Mark STUCK'] = markStatus(table, TxStatus.Stuck, 'Done');
+  states.Done = { Type: 'Succeed' };
+  return states;
+}
+
+/**
+ * Fault injection for the crash-point tests: a Wait of `seconds` before each named state, so a
+ * test can stop the execution inside that numbered crash window. Never used outside tests.
+ */
+export type CrashWindowPauses = Readonly<Record<string, number>>;
+
+function insertPauses(states: Record<string, State>, pauses: CrashWindowPauses): Record<string, State> {
+  const rewired = structuredClone(states);
+  const redirect = (target: unknown, from: string, to: string) => (target === from ? to : target);
+  for (const [before, seconds] of Object.entries(pauses)) {
+    if (!rewired[before]) throw new Error(`no state ${JSON.stringify(before)} to pause before`);
+    const pause = `pause before ${before}`;
+    for (const state of Object.values(rewired)) {
+      state.Next = redirect(state.Next, before, pause);
+      state.Default = redirect(state.Default, before, pause);
+      for (const c of (state.Choices as State[] | undefined) ?? []) c.Next = redirect(c.Next, before, pause);
+      for (const c of (state.Catch as State[] | undefined) ?? []) c.Next = redirect(c.Next, before, pause);
+      if (state.Next === undefined) delete state.Next;
+      if (state.Default === undefined) delete state.Default;
+    }
+    rewired[pause] = { Type: 'Wait', Seconds: seconds, Next: before };
+  }
+  return rewired;
+}
+
+/** The state machine definition (JSON text) for `definition`. */
+export function buildStateMachine(definition: TransactionDefinition, resources: AslResources, pauses: CrashWindowPauses = {}): string {
+  const built =
+    definition.mode === TxMode.TwoPhaseCommit
+      ? twoPhaseCommit(definition, resources.coordinatorTable)
+      : saga(definition, resources.coordinatorTable);
+  const states = Object.keys(pauses).length > 0 ? insertPauses(built, pauses) : built;
+  const document = {
+    Comment: `Concord ${definition.mode} coordinator for "${definition.name}" (${definition.participants.map((p) => p.name).join(', ')})`,
+    StartAt: 'Route',
+    States: states,
+  };
+  return JSON.stringify(document, null, 2);
+}

@@ -1,0 +1,183 @@
+import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Coordinator, type RegisteredStateMachine } from '../../functions/adapters/tx/coordinator';
+import {
+  Participant,
+  type ParticipantHandlers,
+  type ParticipantOptions,
+  runParticipantWorker,
+} from '../../functions/adapters/tx/participant';
+import { Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
+import { Bank, type TransferLeg } from '../../functions/bank/bank';
+import { buildStateMachine, type CrashWindowPauses, type ExecutionInput } from '../../functions/core/tx/asl';
+import type { TransactionDefinition } from '../../functions/core/tx/definition';
+import { CostMeter, dynamoClient, endpoint, uniqueName } from './aws';
+import { createCoordinatorTable, createPlainTable } from './tables';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const region = 'us-east-1';
+
+export interface BankRig {
+  readonly bank: Bank;
+  readonly queueUrl: string;
+  participant: Participant<TransferLeg>;
+}
+
+/**
+ * Two banks (tables + SQS queues), a coordinator table, the real state machines deployed to the
+ * emulator, and in-process participant workers that can be stopped and restarted (crashes).
+ */
+export interface MachineSpec {
+  readonly definition: TransactionDefinition;
+  /** Registered under this type name (default: the definition's name). */
+  readonly key?: string;
+  /** Crash-window pauses (test fault injection, see core/tx/asl.ts). */
+  readonly pauses?: CrashWindowPauses;
+}
+
+export async function txHarness(
+  machines: Array<TransactionDefinition | MachineSpec>,
+  options: { crashPoint?: ParticipantOptions<TransferLeg>['crashPoint'] } = {},
+) {
+  const specs: MachineSpec[] = machines.map((m) => ('definition' in m ? m : { definition: m }));
+  const definitions = specs.map((m) => m.definition);
+  const meter = new CostMeter();
+  const dynamodb = dynamoClient(meter);
+  const sfn = meter.attach(new SFNClient({ endpoint: endpoint(), region, credentials }), 'SFN');
+  const sqs = meter.attach(new SQSClient({ endpoint: endpoint(), region, credentials }), 'SQS');
+  const suffix = uniqueName('t').slice(2);
+  const coordinatorTable = await createCoordinatorTable(dynamodb, `concord-tx-${suffix}`);
+  const stateMachines: Record<string, RegisteredStateMachine> = {};
+  for (const spec of specs) {
+    const key = spec.key ?? spec.definition.name;
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `${key}-${suffix}`,
+        definition: buildStateMachine(spec.definition, { coordinatorTable }, spec.pauses),
+        roleArn: 'arn:aws:iam::000000000000:role/concord-coordinator',
+        type: 'STANDARD',
+      }),
+    );
+    stateMachines[key] = { definition: spec.definition, stateMachineArn: stateMachineArn as string };
+  }
+  const coordinator = new Coordinator({ dynamodb, sfn, tableName: coordinatorTable, stateMachines, deadlineSlackMs: 1_000 });
+  const rigs: Record<string, BankRig> = {};
+  const names = new Set(definitions.flatMap((d) => d.participants.map((p) => p.name)));
+  for (const bankName of ['bank-a', 'bank-b']) {
+    const table = await createPlainTable(dynamodb, `${bankName}-${suffix}`);
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${bankName}-${suffix}`, Attributes: { VisibilityTimeout: '5' } }),
+    );
+    const bank = new Bank(bankName, dynamodb, table);
+    const handlers = bank.handlers();
+    const rig: BankRig = {
+      bank,
+      queueUrl: QueueUrl as string,
+      participant: newParticipant(bank, handlers),
+    };
+    rigs[bankName] = rig;
+  }
+  function newParticipant(bank: Bank, handlers: ParticipantHandlers<TransferLeg>, crashPoint = options.crashPoint) {
+    return new Participant<TransferLeg>({
+      dynamodb,
+      tableName: bank.tableName,
+      sfn,
+      handlers: Object.fromEntries([...names].map((n) => [n, handlers])),
+      coordinatorTable,
+      ...(crashPoint ? { crashPoint } : {}),
+    });
+  }
+  const workers: AbortController[] = [];
+  const errors: unknown[] = [];
+  const startWorkers = (bankNames = Object.keys(rigs), copies = 2) => {
+    const controller = new AbortController();
+    workers.push(controller);
+    for (const name of bankNames) {
+      const rig = rigs[name] as BankRig;
+      for (let i = 0; i < copies; i++) {
+        void runParticipantWorker({
+          participant: rig.participant as Participant<unknown>,
+          sqs,
+          queueUrl: rig.queueUrl,
+          signal: controller.signal,
+          onError: (e) => errors.push(e),
+        });
+      }
+    }
+    return controller;
+  };
+  const stopWorkers = () => {
+    for (const w of workers.splice(0)) w.abort();
+  };
+  const sweeper = (holder: string, extra: Partial<SweeperOptions> = {}) =>
+    new Sweeper({
+      dynamodb,
+      sfn,
+      tableName: coordinatorTable,
+      stateMachines,
+      holder,
+      leaseTtlMs: 10_000,
+      safetyMarginMs: 1_000,
+      recoveryGraceMs: 30_000,
+      ...extra,
+    });
+
+  /** Starts a transfer between two banks' accounts; legs beyond the first credit split the amount. */
+  const transfer = (
+    type: string,
+    txId: string,
+    from: { bank: string; id: string },
+    to: Array<{ bank: string; id: string; amount: number }>,
+  ) => {
+    const total = to.reduce((n, t) => n + t.amount, 0);
+    const definition = stateMachines[type]?.definition as TransactionDefinition;
+    const participants: ExecutionInput['participants'] = definition.participants.map((p, i) => {
+      const leg =
+        i === 0
+          ? { bank: from.bank, id: from.id, amount: total, kind: 'debit' as const }
+          : { ...(to[i - 1] as (typeof to)[number]), kind: 'credit' as const };
+      return {
+        name: p.name,
+        queueUrl: (rigs[leg.bank] as BankRig).queueUrl,
+        payload: { kind: leg.kind, accountId: leg.id, amount: leg.amount } satisfies TransferLeg,
+      };
+    });
+    return coordinator.start(type, txId, participants);
+  };
+
+  const waitForEnd = async (txId: string, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await coordinator.view(txId);
+      if (view.status !== 'PENDING') return view;
+      if (Date.now() > deadline)
+        throw new Error(`transaction ${txId} still PENDING after ${timeoutMs} ms (decision ${view.decision ?? 'none'})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const executionStatus = async (type: string, name: string) => {
+    const arn = (stateMachines[type] as RegisteredStateMachine).stateMachineArn.replace(':stateMachine:', ':execution:');
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: `${arn}:${name}` }));
+    return status;
+  };
+
+  return {
+    meter,
+    dynamodb,
+    sfn,
+    sqs,
+    coordinatorTable,
+    stateMachines,
+    coordinator,
+    rigs,
+    errors,
+    newParticipant,
+    startWorkers,
+    stopWorkers,
+    sweeper,
+    transfer,
+    waitForEnd,
+    executionStatus,
+  };
+}

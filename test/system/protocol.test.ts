@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoordinatorEnvelope, ParticipantHandlers } from '../../functions/adapters/tx/participant';
+import type { TransferLeg } from '../../functions/bank/bank';
+import { transferDefinition } from '../../functions/bank/transfer';
+import type { RetryPolicy } from '../../functions/core/tx/definition';
+import { uniqueName } from '../support/aws';
+import { SteppingClock } from '../support/clock';
+import { txHarness } from '../support/tx-harness';
+
+type Harness = Awaited<ReturnType<typeof txHarness>>;
+const id = (p = 'tx') => uniqueName(p).replace(/[^A-Za-z0-9_-]/g, '');
+const quickRetry: RetryPolicy = { maxAttempts: 3, intervalSeconds: 1, backoffRate: 1 };
+
+describe('participant protocol, compensations and the sweeper (MiniStack)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await txHarness([
+      transferDefinition('2pc', { timeoutSeconds: 10, completionRetry: quickRetry }),
+      transferDefinition('saga', { legs: 3, timeoutSeconds: 10, completionRetry: quickRetry }),
+    ]);
+  });
+  afterAll(() => h?.stopWorkers());
+
+  async function account(bank: 'bank-a' | 'bank-b', balance: number) {
+    const accountId = id('acc');
+    await h.rigs[bank]!.bank.open(accountId, balance);
+    return accountId;
+  }
+  const envelope = (
+    txId: string,
+    participant: string,
+    phase: CoordinatorEnvelope['phase'],
+    epoch: number,
+    leg: TransferLeg,
+    mode: '2pc' | 'saga' = '2pc',
+  ): CoordinatorEnvelope => ({
+    transaction: 'transfer-2pc',
+    mode,
+    txId,
+    epoch,
+    participant,
+    phase,
+    payload: leg,
+    // A token the coordinator never issued: the reply is late by construction.
+    taskToken: `not-a-live-token-${txId}-${phase}-${epoch}`,
+  });
+
+  describe('T4: late, duplicated and replayed messages', () => {
+    it('a duplicated prepare holds the money once and votes YES twice', async () => {
+      const acc = await account('bank-a', 500);
+      const txId = id();
+      const debit: TransferLeg = { kind: 'debit', accountId: acc, amount: 200 };
+      const p = h.rigs['bank-a']!.participant;
+      const first = await p.handle(envelope(txId, 'debit', 'prepare', 1, debit));
+      const again = await p.handle(envelope(txId, 'debit', 'prepare', 1, debit));
+      expect(first).toMatchObject({ applied: true, reply: { kind: 'success', vote: 'YES' }, lateReply: true });
+      expect(again).toMatchObject({ applied: false, reply: { kind: 'success', vote: 'YES' } });
+      expect(await h.rigs['bank-a']!.bank.account(acc)).toMatchObject({ balance: 500, held: 200 });
+      await p.handle(envelope(txId, 'debit', 'abort', 1, debit));
+      expect(await h.rigs['bank-a']!.bank.account(acc)).toMatchObject({ balance: 500, held: 0 });
+    });
+
+    it('a prepare that arrives after the abort (reordered) votes NO and holds nothing', async () => {
+      const acc = await account('bank-a', 500);
+      const txId = id();
+      const debit: TransferLeg = { kind: 'debit', accountId: acc, amount: 200 };
+      const p = h.rigs['bank-a']!.participant;
+      expect(await p.handle(envelope(txId, 'debit', 'abort', 2, debit))).toMatchObject({ applied: true });
+      expect(await p.handle(envelope(txId, 'debit', 'prepare', 1, debit))).toMatchObject({
+        applied: false,
+        reply: { kind: 'failure', error: 'VoteNo' },
+      });
+      expect(await h.rigs['bank-a']!.bank.account(acc)).toMatchObject({ balance: 500, held: 0 });
+    });
+
+    it('a replayed commit credits once, and a commit of another transaction leaves this one alone', async () => {
+      const acc = await account('bank-b', 0);
+      const [tx1, tx2] = [id(), id()];
+      const credit: TransferLeg = { kind: 'credit', accountId: acc, amount: 70 };
+      const p = h.rigs['bank-b']!.participant;
+      await p.handle(envelope(tx1, 'credit', 'prepare', 1, credit));
+      await p.handle(envelope(tx2, 'credit', 'prepare', 1, credit));
+      await p.handle(envelope(tx1, 'credit', 'commit', 1, credit));
+      await p.handle(envelope(tx1, 'credit', 'commit', 2, credit)); // the sweeper's re-drive
+      await p.handle(envelope(tx1, 'credit', 'commit', 1, credit)); // an SQS redelivery
+      expect(await h.rigs['bank-b']!.bank.account(acc)).toMatchObject({ balance: 70 });
+      expect((await p.record(tx2, 'credit'))?.state).toBe('PREPARED');
+      // tx2 aborts: a stale commit of tx1 (same account, same amount) cannot turn it around.
+      await p.handle(envelope(tx2, 'credit', 'abort', 1, credit));
+      expect(await p.handle(envelope(tx2, 'credit', 'commit', 1, credit))).toMatchObject({ applied: false, reply: { error: 'Conflict' } });
+      expect(await h.rigs['bank-b']!.bank.account(acc)).toMatchObject({ balance: 70 });
+    });
+
+    it('saga: a compensation that overtakes its action leaves a tombstone; the late action is refused', async () => {
+      const acc = await account('bank-a', 500);
+      const txId = id();
+      const debit: TransferLeg = { kind: 'debit', accountId: acc, amount: 100 };
+      const p = h.rigs['bank-a']!.participant;
+      expect(await p.handle(envelope(txId, 'debit', 'compensate', 2, debit, 'saga'))).toMatchObject({ applied: true });
+      expect(await p.handle(envelope(txId, 'debit', 'action', 1, debit, 'saga'))).toMatchObject({
+        applied: false,
+        reply: { kind: 'failure', error: 'ActionFailed' },
+      });
+      expect(await h.rigs['bank-a']!.bank.account(acc)).toMatchObject({ balance: 500 });
+    });
+  });
+
+  describe('T5: compensations', () => {
+    async function sagaWithFailingLastStep(failures: number) {
+      const from = await account('bank-a', 1_000);
+      const credited = await account('bank-b', 0);
+      // credit-1 succeeds, credit-2 fails (no such account): credit-1 and the debit are compensated.
+      const attempts = { count: 0 };
+      const base = h.rigs['bank-b']!.bank.handlers();
+      const flaky: ParticipantHandlers<TransferLeg> = {
+        ...base,
+        compensate: async (ctx) => {
+          if (ctx.participant === 'credit-1' && attempts.count++ < failures)
+            throw new Error(`injected compensation failure ${attempts.count}`);
+          return (base.compensate as NonNullable<typeof base.compensate>)(ctx);
+        },
+      };
+      const saved = h.rigs['bank-b']!.participant;
+      h.rigs['bank-b']!.participant = h.newParticipant(h.rigs['bank-b']!.bank, flaky);
+      h.startWorkers();
+      const txId = id();
+      try {
+        await h.transfer('transfer-saga-3', txId, { bank: 'bank-a', id: from }, [
+          { bank: 'bank-b', id: credited, amount: 100 },
+          { bank: 'bank-b', id: 'no-such-account', amount: 50 },
+        ]);
+        return { txId, view: await h.waitForEnd(txId, 90_000), from, credited, attempts };
+      } finally {
+        h.stopWorkers();
+        h.rigs['bank-b']!.participant = saved;
+      }
+    }
+
+    it('a compensation that fails twice then succeeds ends ABORTED with every balance restored', async () => {
+      const { view, from, credited, attempts } = await sagaWithFailingLastStep(2);
+      expect(view).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
+      expect(attempts.count).toBe(3);
+      expect(await h.rigs['bank-a']!.bank.account(from)).toMatchObject({ balance: 1_000, held: 0 });
+      expect(await h.rigs['bank-b']!.bank.account(credited)).toMatchObject({ balance: 0, held: 0 });
+    });
+
+    it('a compensation that always fails is parked: STUCK with a dead-letter entry, never success', async () => {
+      const { txId, view, from, credited } = await sagaWithFailingLastStep(1_000);
+      expect(view).toMatchObject({ status: 'STUCK', decision: 'ABORT' });
+      const parked = await h.dynamodb.send(
+        new (await import('@aws-sdk/client-dynamodb')).GetItemCommand({
+          TableName: h.coordinatorTable,
+          Key: { pk: { S: 'PARKED' }, sk: { S: `${txId}#credit-1` } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(parked.Item?.participant?.S).toBe('credit-1');
+      expect(parked.Item?.error?.S).toContain('StepFailed');
+      // The other compensations still ran: the debit is refunded; the credit stays where it is.
+      expect(await h.rigs['bank-a']!.bank.account(from)).toMatchObject({ balance: 1_000 });
+      expect(await h.rigs['bank-b']!.bank.account(credited)).toMatchObject({ balance: 100 });
+    });
+  });
+
+  describe('E1: the sweeper lease', () => {
+    async function overdueTransaction() {
+      // A transaction whose coordinator never started (crash window C1): a record only.
+      const txId = id();
+      const [a, b] = [await account('bank-a', 100), await account('bank-b', 0)];
+      const { Coordinator } = await import('../../functions/adapters/tx/coordinator');
+      const crashing = new Coordinator({
+        dynamodb: h.dynamodb,
+        sfn: { send: async () => Promise.reject(new Error('C1')) } as never,
+        tableName: h.coordinatorTable,
+        stateMachines: h.stateMachines,
+      });
+      await crashing
+        .start('transfer-2pc', txId, [
+          { name: 'debit', queueUrl: h.rigs['bank-a']!.queueUrl, payload: { kind: 'debit', accountId: a, amount: 10 } },
+          { name: 'credit', queueUrl: h.rigs['bank-b']!.queueUrl, payload: { kind: 'credit', accountId: b, amount: 10 } },
+        ])
+        .catch(() => undefined);
+      return txId;
+    }
+
+    it('two sweepers at once: exactly one leads', async () => {
+      const clock = new SteppingClock();
+      clock.advance(3_600_000);
+      const role = id('role');
+      const results = await Promise.all([h.sweeper('one', { clock, role }).lead(), h.sweeper('two', { clock, role }).lead()]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('a paused ex-leader’s recovery is rejected by its stale fence; the new leader’s goes through', async () => {
+      const role = id('role');
+      const oldClock = new SteppingClock();
+      oldClock.advance(3_600_000);
+      const old = h.sweeper('old', { clock: oldClock, role });
+      const oldLease = await old.lead();
+      expect(oldLease).toBeDefined();
+      const txId = await overdueTransaction();
+      // The old leader pauses (a GC pause, a frozen Lambda) past its lease; a new one takes over.
+      const newClock = new SteppingClock();
+      newClock.advance(3_600_000 + 11_000);
+      const fresh = h.sweeper('new', { clock: newClock, role });
+      const newLease = await fresh.lead();
+      expect(newLease?.fence).toBe((oldLease?.fence ?? 0) + 1);
+      // The old leader wakes up, still believing in its lease, and tries to recover the transaction.
+      expect(await old.recover(txId, oldLease!)).toBe('fenced-out');
+      expect((await h.coordinator.view(txId)).epoch).toBe(1);
+      expect(await fresh.recover(txId, newLease!)).toEqual({ decision: 'ABORT', presumed: true });
+      expect((await h.coordinator.view(txId)).epoch).toBe(2);
+    });
+  });
+});

@@ -1,0 +1,304 @@
+import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Coordinator } from '../../functions/adapters/tx/coordinator';
+import { transferDefinition } from '../../functions/bank/transfer';
+import type { RetryPolicy, TxMode } from '../../functions/core/tx/definition';
+import { uniqueName } from '../support/aws';
+import { SteppingClock } from '../support/clock';
+import { LostResponses } from '../support/faults';
+import { txHarness } from '../support/tx-harness';
+
+type Harness = Awaited<ReturnType<typeof txHarness>>;
+
+const quickRetry: RetryPolicy = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
+const def = (mode: TxMode) => transferDefinition(mode, { timeoutSeconds: 8, completionRetry: quickRetry });
+const id = (p = 'tx') => uniqueName(p).replace(/[^A-Za-z0-9_-]/g, '');
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * T6: a crash at every numbered crash point of the coordinator (C1–C6, core/tx/asl.ts) and of a
+ * participant (P1–P4, adapters/tx/participant.ts), then recovery by the sweeper: T1–T5 still hold.
+ */
+describe('crash points and recovery (MiniStack, real state machine)', () => {
+  let h: Harness;
+  const sweeperClock = new SteppingClock();
+  beforeAll(async () => {
+    h = await txHarness([
+      def('2pc'),
+      def('saga'),
+      { definition: def('2pc'), key: 'c3', pauses: { 'Decide COMMIT': 4 } },
+      { definition: def('2pc'), key: 'c4', pauses: { Commit: 4 } },
+      { definition: def('2pc'), key: 'c6', pauses: { 'Mark COMMITTED': 4 } },
+      { definition: def('saga'), key: 'saga-mid', pauses: { 'action credit': 4 } },
+      // A crashed participant's message comes back after the queue's visibility timeout (5 s), and
+      // an abandoned long poll may hold it once more: the phase timeout must allow a few of those.
+      { definition: transferDefinition('2pc', { timeoutSeconds: 30, completionRetry: quickRetry }), key: 'patient' },
+    ]);
+  });
+  afterAll(() => h?.stopWorkers());
+
+  async function accounts(balanceA: number, balanceB = 0) {
+    const [a, b] = [id('acc'), id('acc')];
+    await h.rigs['bank-a']!.bank.open(a, balanceA);
+    await h.rigs['bank-b']!.bank.open(b, balanceB);
+    return { a, b, from: { bank: 'bank-a', id: a }, to: [{ bank: 'bank-b', id: b, amount: 100 }] };
+  }
+  const balances = async (a: string, b: string) => [await h.rigs['bank-a']!.bank.account(a), await h.rigs['bank-b']!.bank.account(b)];
+  const stop = (type: string, name: string) =>
+    (h.sfn as SFNClient).send(
+      new StopExecutionCommand({
+        executionArn: `${h.stateMachines[type]!.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+        error: 'Crash',
+        cause: 'test: the coordinator crashed here',
+      }),
+    );
+  /** Time passes for the sweeper only: it sees every open transaction as overdue. */
+  async function sweep() {
+    sweeperClock.advance(10 * 60_000);
+    const result = await h.sweeper(`sweeper-${id('s')}`, { clock: sweeperClock }).tick();
+    expect(result.leader).toBe(true);
+    return result;
+  }
+  const prepared = (txId: string) => async () =>
+    (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'PREPARED' &&
+    (await h.rigs['bank-b']!.participant.record(txId, 'credit'))?.state === 'PREPARED';
+
+  it('C1: record written, execution never started -> presumed abort, nothing moves', async () => {
+    const { a, b, from, to } = await accounts(500);
+    const crashing = new Coordinator({
+      dynamodb: h.dynamodb,
+      sfn: { send: async () => Promise.reject(new Error('crash before StartExecution (C1)')) } as unknown as SFNClient,
+      tableName: h.coordinatorTable,
+      stateMachines: h.stateMachines,
+    });
+    const txId = id();
+    const participants = [
+      { name: 'debit', queueUrl: h.rigs['bank-a']!.queueUrl, payload: { kind: 'debit', accountId: from.id, amount: 100 } },
+      { name: 'credit', queueUrl: h.rigs['bank-b']!.queueUrl, payload: { kind: 'credit', accountId: to[0]!.id, amount: 100 } },
+    ];
+    await expect(crashing.start('transfer-2pc', txId, participants)).rejects.toThrow(/C1/);
+    h.startWorkers();
+    const { recovered } = await sweep();
+    expect(recovered).toContainEqual({ txId, decision: 'ABORT', presumed: true });
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT', epoch: 2 });
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 500, held: 0 },
+      { id: b, balance: 0, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('C2: prepares sent, no votes, coordinator gone -> presumed abort; late prepares vote NO, no holds remain', async () => {
+    const { a, b, from, to } = await accounts(500);
+    const txId = id();
+    await h.transfer('transfer-2pc', txId, from, to); // no workers: the prepares wait in SQS
+    await new Promise((r) => setTimeout(r, 500));
+    await stop('transfer-2pc', txId);
+    const { recovered } = await sweep();
+    expect(recovered).toContainEqual({ txId, decision: 'ABORT', presumed: true });
+    h.startWorkers(); // old prepares and new aborts race in the queues
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED' });
+    await waitUntil(
+      'both participants aborted',
+      async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'ABORTED',
+    );
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 500, held: 0 },
+      { id: b, balance: 0, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('C3: votes in, decision not written -> presumed abort releases the holds (T1, T3)', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers();
+    const txId = id();
+    await h.transfer('c3', txId, from, to);
+    await waitUntil('both prepared', prepared(txId));
+    expect((await h.rigs['bank-a']!.bank.account(a)).held).toBe(100);
+    await stop('c3', txId);
+    // T3: in doubt, the participants do not decide alone: without a decision nothing happens.
+    expect(await h.rigs['bank-a']!.participant.resolveInDoubt(0)).toEqual([]);
+    expect((await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state).toBe('PREPARED');
+    await sweep();
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
+    await waitUntil('holds released', async () => (await h.rigs['bank-a']!.bank.account(a)).held === 0);
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 500, held: 0 },
+      { id: b, balance: 0, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('C4: decision COMMIT written, phase two never started -> recovery commits everyone', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers();
+    const txId = id();
+    await h.transfer('c4', txId, from, to);
+    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    await stop('c4', txId);
+    const { recovered } = await sweep();
+    expect(recovered).toContainEqual({ txId, decision: 'COMMIT', presumed: false });
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED', epoch: 2 });
+    await waitUntil('credited', async () => (await h.rigs['bank-b']!.bank.account(b)).balance === 100);
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 400, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('T3: an in-doubt participant resolves itself from the decision record', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers();
+    const txId = id();
+    await h.transfer('c4', txId, from, to);
+    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    await stop('c4', txId);
+    h.stopWorkers();
+    const resolvedA = await h.rigs['bank-a']!.participant.resolveInDoubt(0);
+    const resolvedB = await h.rigs['bank-b']!.participant.resolveInDoubt(0);
+    expect(resolvedA).toContainEqual({ txId, participant: 'debit', decision: 'COMMIT' });
+    expect(resolvedB).toContainEqual({ txId, participant: 'credit', decision: 'COMMIT' });
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 400, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
+  });
+
+  it('C5: phase two delivered to one participant only -> recovery completes the other, once', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers(['bank-a']);
+    const bankB = h.startWorkers(['bank-b']);
+    const txId = id();
+    await h.transfer('c4', txId, from, to);
+    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    bankB.abort(); // bank-b is down during phase two
+    await waitUntil('bank-a committed', async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'COMMITTED');
+    await stop('c4', txId);
+    await sweep();
+    h.startWorkers(['bank-b']); // gets the commit of epoch 1 and of epoch 2
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 400, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('C6: phase two done, status not marked -> recovery re-sends (no-ops) and marks COMMITTED', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers();
+    const txId = id();
+    await h.transfer('c6', txId, from, to);
+    await waitUntil('both committed', async () => (await h.rigs['bank-b']!.participant.record(txId, 'credit'))?.state === 'COMMITTED');
+    await stop('c6', txId);
+    expect((await h.coordinator.view(txId)).status).toBe('PENDING');
+    await sweep();
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED' });
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 400, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  it('saga: coordinator gone after the debit -> presumed abort compensates; a late credit action is refused', async () => {
+    const { a, b, from, to } = await accounts(500);
+    h.startWorkers(['bank-a']);
+    const txId = id();
+    await h.transfer('saga-mid', txId, from, to);
+    await waitUntil('debited', async () => (await h.rigs['bank-a']!.bank.account(a)).balance === 400);
+    await stop('saga-mid', txId);
+    await sweep();
+    h.startWorkers(['bank-b']);
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
+    expect(await h.rigs['bank-b']!.participant.record(txId, 'credit')).toMatchObject({ state: 'COMPENSATED' });
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 500, held: 0 },
+      { id: b, balance: 0, held: 0 },
+    ]);
+    h.stopWorkers();
+  });
+
+  describe('participant crash points', () => {
+    for (const point of ['P1', 'P2', 'P3'] as const) {
+      it(`${point}: a participant crashing at ${point} once per phase still lets the transfer commit exactly once`, async () => {
+        const { a, b, from, to } = await accounts(500);
+        const crashed = new Set<string>();
+        const crashPoint = (at: 'P1' | 'P2' | 'P3', message: { txId: string; participant: string; phase: string }) => {
+          const key = `${message.txId}/${message.participant}/${message.phase}`;
+          if (at === point && !crashed.has(key)) {
+            crashed.add(key);
+            throw new Error(`crash at ${at}`);
+          }
+        };
+        const saved = { a: h.rigs['bank-a']!.participant, b: h.rigs['bank-b']!.participant };
+        h.rigs['bank-a']!.participant = h.newParticipant(h.rigs['bank-a']!.bank, h.rigs['bank-a']!.bank.handlers(), crashPoint);
+        h.rigs['bank-b']!.participant = h.newParticipant(h.rigs['bank-b']!.bank, h.rigs['bank-b']!.bank.handlers(), crashPoint);
+        try {
+          h.startWorkers();
+          const txId = id();
+          await h.transfer('patient', txId, from, to);
+          const end = await h.waitForEnd(txId, 90_000);
+          expect(end, end.decisionReason).toMatchObject({ status: 'COMMITTED' });
+          expect(crashed.size).toBe(4); // prepare and commit, at both participants
+          expect(await balances(a, b)).toEqual([
+            { id: a, balance: 400, held: 0 },
+            { id: b, balance: 100, held: 0 },
+          ]);
+        } finally {
+          h.stopWorkers();
+          h.rigs['bank-a']!.participant = saved.a;
+          h.rigs['bank-b']!.participant = saved.b;
+        }
+      });
+    }
+
+    it('P4: a participant write whose response is lost is not applied twice', async () => {
+      const { a, b, from, to } = await accounts(500);
+      const fault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems', times: 4 });
+      try {
+        h.startWorkers();
+        const txId = id();
+        await h.transfer('transfer-2pc', txId, from, to);
+        expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
+        expect(fault.injected).toBe(4);
+        expect(await balances(a, b)).toEqual([
+          { id: a, balance: 400, held: 0 },
+          { id: b, balance: 100, held: 0 },
+        ]);
+      } finally {
+        fault.remove();
+        h.stopWorkers();
+      }
+    });
+
+    it('a worker killed mid-flight and restarted: the transfer still completes once', async () => {
+      const { a, b, from, to } = await accounts(500);
+      const workers = h.startWorkers();
+      const txId = id();
+      await h.transfer('transfer-2pc', txId, from, to);
+      await new Promise((r) => setTimeout(r, 150));
+      workers.abort();
+      await new Promise((r) => setTimeout(r, 1_000));
+      h.startWorkers();
+      expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
+      expect(await balances(a, b)).toEqual([
+        { id: a, balance: 400, held: 0 },
+        { id: b, balance: 100, held: 0 },
+      ]);
+      h.stopWorkers();
+    });
+  });
+});

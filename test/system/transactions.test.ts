@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transferDefinition } from '../../functions/bank/transfer';
+import { uniqueName } from '../support/aws';
+import { txHarness } from '../support/tx-harness';
+
+type Harness = Awaited<ReturnType<typeof txHarness>>;
+
+describe('transfers through the real state machine (MiniStack)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await txHarness([transferDefinition('2pc', { timeoutSeconds: 10 }), transferDefinition('saga', { timeoutSeconds: 10 })]);
+    h.startWorkers();
+  });
+  afterAll(() => h?.stopWorkers());
+
+  const id = () => uniqueName('tx').replace(/[^A-Za-z0-9_-]/g, '');
+  const balances = async (a: string, b: string) => [await h.rigs['bank-a']!.bank.account(a), await h.rigs['bank-b']!.bank.account(b)];
+
+  for (const mode of ['2pc', 'saga'] as const) {
+    it(`${mode}: commits a transfer between two banks`, async () => {
+      const [a, b] = [id(), id()];
+      await h.rigs['bank-a']!.bank.open(a, 1_000);
+      await h.rigs['bank-b']!.bank.open(b, 0);
+      const txId = id();
+      await h.transfer(`transfer-${mode}`, txId, { bank: 'bank-a', id: a }, [{ bank: 'bank-b', id: b, amount: 300 }]);
+      const view = await h.waitForEnd(txId);
+      expect(view).toMatchObject({ status: 'COMMITTED', decision: 'COMMIT' });
+      expect(await balances(a, b)).toEqual([
+        { id: a, balance: 700, held: 0 },
+        { id: b, balance: 300, held: 0 },
+      ]);
+    });
+
+    it(`${mode}: aborts on insufficient funds and changes nothing`, async () => {
+      const [a, b] = [id(), id()];
+      await h.rigs['bank-a']!.bank.open(a, 100);
+      await h.rigs['bank-b']!.bank.open(b, 0);
+      const txId = id();
+      await h.transfer(`transfer-${mode}`, txId, { bank: 'bank-a', id: a }, [{ bank: 'bank-b', id: b, amount: 300 }]);
+      const view = await h.waitForEnd(txId);
+      expect(view).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
+      expect(view.decisionReason).toContain('insufficient funds');
+      expect(await balances(a, b)).toEqual([
+        { id: a, balance: 100, held: 0 },
+        { id: b, balance: 0, held: 0 },
+      ]);
+    });
+  }
+});
