@@ -10,6 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  *           test:adapters) and again on moto (npm run test:moto) as a second implementation.
  * system:   the real Step Functions state machine, SQS and participants (npm run test:system).
  *           MiniStack only: moto 5.2.1 runs one execution per region (docs/emulators.md).
+ * e2e:      the CDK app deployed to the emulator with the CDK CLI, driven through its HTTP API.
  */
 export default defineConfig({
   test: {
@@ -42,6 +43,17 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

@@ -65,7 +65,12 @@ function command(kind: EmulatorKind, port: number): { file: string; args: string
 const pidFile = (kind: EmulatorKind, port: number) => join(stateDir, `${kind}-${port}.pid`);
 export const logFile = (kind: EmulatorKind, port: number) => join(stateDir, `${kind}-${port}.log`);
 
-function launch(kind: EmulatorKind, port: number): ChildProcess {
+export interface StartOptions {
+  /** Keep MiniStack's state in .emulator/state between runs (npm start). @default false */
+  readonly persistent?: boolean;
+}
+
+function launch(kind: EmulatorKind, port: number, options: StartOptions = {}): ChildProcess {
   mkdirSync(stateDir, { recursive: true });
   const out = openSync(logFile(kind, port), 'a');
   const { file, args } = command(kind, port);
@@ -77,9 +82,22 @@ function launch(kind: EmulatorKind, port: number): ChildProcess {
       ...process.env,
       GATEWAY_PORT: String(port),
       BIND_HOST: '127.0.0.1',
-      MINISTACK_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.EMULATOR_LOG_LEVEL ?? 'WARNING',
-      TMPDIR: stateDir,
+      // Lambda events carry `<apiId>.execute-api.<MINISTACK_HOST>` as the request's domain name;
+      // with 127.0.0.1 that is not a valid URL host (a host ending in a number must be an IPv4
+      // address) and URL parsers reject the request. MiniStack still binds 127.0.0.1 only.
+      MINISTACK_HOST: 'localhost',
+      LOG_LEVEL: process.env.EMULATOR_LOG_LEVEL ?? (options.persistent ? 'INFO' : 'WARNING'),
+      // Not a directory inside this repository: MiniStack unpacks Lambda code and its worker
+      // script under TMPDIR, and Node would treat them as ES modules under our package.json.
+      TMPDIR: process.env.TMPDIR ?? '/tmp',
+      ...(options.persistent
+        ? {
+            PERSIST_STATE: '1',
+            STATE_DIR: join(stateDir, 'state'),
+            S3_PERSIST: '1',
+            S3_DATA_DIR: join(stateDir, 's3'),
+          }
+        : {}),
     },
   });
   closeSync(out);
@@ -88,12 +106,12 @@ function launch(kind: EmulatorKind, port: number): ChildProcess {
   return child;
 }
 
-export async function startEmulator(kind: EmulatorKind, port = DEFAULT_PORTS[kind]): Promise<RunningEmulator> {
+export async function startEmulator(kind: EmulatorKind, port = DEFAULT_PORTS[kind], options: StartOptions = {}): Promise<RunningEmulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   if (await answers(endpoint)) {
     return { kind, endpoint, started: false, stop: async () => {} };
   }
-  const child = launch(kind, port);
+  const child = launch(kind, port, options);
   let exited = false;
   child.once('exit', () => {
     exited = true;
@@ -134,13 +152,17 @@ export async function stopEmulator(kind: EmulatorKind, port = DEFAULT_PORTS[kind
 }
 
 /** What the tests use: AWS_ENDPOINT_URL if set, else a running or freshly started local emulator. */
-export async function ensureEmulator(kind: EmulatorKind = 'ministack', port?: number): Promise<RunningEmulator> {
+export async function ensureEmulator(
+  kind: EmulatorKind = 'ministack',
+  port?: number,
+  options: StartOptions = {},
+): Promise<RunningEmulator> {
   const external = process.env.AWS_ENDPOINT_URL;
   if (external) {
     if (!(await answers(external, 5_000))) throw new Error(`AWS_ENDPOINT_URL=${external} does not answer a DynamoDB ListTables call`);
     return { kind: 'external', endpoint: external, started: false, stop: async () => {} };
   }
-  return startEmulator(kind, port ?? DEFAULT_PORTS[kind]);
+  return startEmulator(kind, port ?? DEFAULT_PORTS[kind], options);
 }
 
 async function main(): Promise<void> {

@@ -1,18 +1,58 @@
 /**
- * `npm start`: the local stack. For now: the emulator, and what it offers. (The deployable system
- * with the HTTP API is tracked in issue 4; this grows into deploying the CDK app to the emulator.)
+ * `npm start`: the whole system on this machine. Starts MiniStack (or uses AWS_ENDPOINT_URL),
+ * deploys the CDK app to it with the CDK CLI, prints `API_URL=<url>` on a line of its own once the
+ * API answers, then follows the emulator's log (Lambda output included) until Ctrl-C.
+ *
+ * MiniStack keeps its state in .emulator/state between runs, so a second start finds the app
+ * deployed and skips `cdk deploy` when nothing changed.
  */
-import { ensureEmulator } from './emulator';
+import { createReadStream, existsSync, statSync, watch } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ensureEmulator, logFile } from './emulator';
+import { deployLocal } from './local-stack';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const emulator = await ensureEmulator('ministack');
-console.log(`AWS emulator (${emulator.kind}) ${emulator.started ? 'started' : 'already running'}`);
-console.log(`AWS_ENDPOINT_URL=${emulator.endpoint}`);
-console.log('DynamoDB, SQS, S3, Step Functions, Lambda and API Gateway answer there (credentials: test/test, region us-east-1).');
-console.log('Try: npm run bench:queue   (the queue benchmark against this emulator)');
-console.log('Ctrl-C stops it.');
+const say = (line: string) => console.log(`[concord] ${line}`);
+const started = Date.now();
+
+const emulator = await ensureEmulator('ministack', undefined, { persistent: true });
+say(`${emulator.kind} ${emulator.started ? 'started' : 'already running'} at ${emulator.endpoint}`);
+let stack: Awaited<ReturnType<typeof deployLocal>>;
+try {
+  stack = await deployLocal(emulator.endpoint, (line) => say(line));
+} catch (error) {
+  say(`deploy failed: ${(error as Error).message}`);
+  await emulator.stop();
+  process.exit(1);
+}
+say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.deployed ? '' : ' (no changes to deploy)'}`);
+console.log(`API_URL=${stack.apiUrl}`);
+say(`try: curl -s -X POST ${stack.apiUrl}/v1/queues/demo/messages -H 'content-type: application/json' -d '{"body":"hello"}'`);
+say(`     curl -s ${stack.apiUrl}/v1/openapi.json | head -c 300`);
+say('following the emulator log (Lambda output included); Ctrl-C stops');
+
+// Follow the emulator's log file from its current end.
+const log = emulator.kind === 'ministack' ? logFile('ministack', Number(new URL(emulator.endpoint).port)) : undefined;
+if (log && existsSync(log)) {
+  let position = statSync(log).size;
+  const follow = () => {
+    const size = statSync(log).size;
+    if (size <= position) return;
+    const stream = createReadStream(log, { start: position, end: size - 1 });
+    position = size;
+    createInterface({ input: stream }).on('line', (line) => console.log(`[emulator] ${line}`));
+  };
+  watch(log, follow);
+  setInterval(follow, 1_000);
+}
+
 const stop = async () => {
+  say(
+    emulator.started
+      ? 'stopping the emulator (its state is kept for the next start)'
+      : 'leaving the emulator running (it was not started here)',
+  );
   await emulator.stop();
   process.exit(0);
 };

@@ -1,8 +1,16 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ConcordFunction } from './function';
+import { grantObjects, grantTable } from './grants';
+import { functionsPath } from './paths';
 
 export interface DurableQueueProps {
   /**
@@ -18,18 +26,47 @@ export interface DurableQueueProps {
   /**
    * The S3 bucket for claim checks (bodies over the item budget). `false` for none: such bodies
    * are then rejected with 413.
-   * @default a new bucket: encrypted, private, TLS only; objects live as long as their messages
+   * @default a new bucket: encrypted, private, TLS only, access-logged; objects live as long as
+   *   their messages
    */
   readonly claimCheckBucket?: s3.IBucket | false;
+  /**
+   * Empty the buckets this construct creates when the stack is deleted (a custom resource).
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
+}
+
+export interface ConsumerOptions {
+  /** The queues this function consumes (it is woken for new messages of these only). */
+  readonly queues: readonly string[];
+  /**
+   * How often the function is also invoked on a schedule, for what the stream does not announce
+   * (expired leases, delays that ended). @default Duration.minutes(1)
+   */
+  readonly sweepEvery?: Duration;
+}
+
+export interface WatchOptions {
+  /** Alarm when the oldest message waits longer than this. @default Duration.minutes(5) */
+  readonly maxAgeOfOldestMessage?: Duration;
+  /** Alarm when at least this many messages are dead-lettered. @default 1 */
+  readonly deadLetterThreshold?: number;
+  /** @default 'Concord' */
+  readonly metricsNamespace?: string;
 }
 
 /**
  * The storage of Concord queues: one DynamoDB table (any number of queues; layout in
- * functions/adapters/dynamodb/queue-items.ts) and a claim-check bucket.
+ * functions/adapters/dynamodb/queue-items.ts) with a stream (the consumers' doorbell) and a
+ * claim-check bucket; plus consumer wiring and alarms.
  */
 export class DurableQueue extends Construct {
   public readonly table: dynamodb.Table;
   public readonly claimCheckBucket: s3.IBucket | undefined;
+  /** Alarms by queue name: age of the oldest message, and dead-letter depth. */
+  public readonly alarms: Record<string, { oldestMessage: cloudwatch.Alarm; deadLetters: cloudwatch.Alarm }> = {};
+  private metricsFunction: ConcordFunction | undefined;
 
   constructor(scope: Construct, id: string, props: DurableQueueProps = {}) {
     super(scope, id);
@@ -42,19 +79,34 @@ export class DurableQueue extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       // Cleans up expired dedup records; the dedup window itself is enforced by a condition.
       timeToLiveAttribute: 'ttl',
+      // The consumers' doorbell. Keys only: a consumer learns which queue has news, then leases.
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
       removalPolicy,
     });
     if (props.claimCheckBucket === false) {
       this.claimCheckBucket = undefined;
     } else {
+      const accessLogs =
+        props.claimCheckBucket === undefined
+          ? new s3.Bucket(this, 'ClaimCheckAccessLogs', {
+              encryption: s3.BucketEncryption.S3_MANAGED,
+              blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+              enforceSSL: true,
+              removalPolicy,
+              autoDeleteObjects: props.autoDeleteObjects ?? false,
+              lifecycleRules: [{ expiration: Duration.days(90) }],
+            })
+          : undefined;
       this.claimCheckBucket =
         props.claimCheckBucket ??
         new s3.Bucket(this, 'ClaimChecks', {
+          serverAccessLogsBucket: accessLogs,
+          serverAccessLogsPrefix: 'claim-checks/',
           encryption: s3.BucketEncryption.S3_MANAGED,
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
           enforceSSL: true,
           removalPolicy,
-          autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+          autoDeleteObjects: props.autoDeleteObjects ?? false,
           // No expiry: a claim check lives as long as its message, queued or dead-lettered, for
           // any time. Only unfinished multipart uploads are cleaned up.
           lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
@@ -71,25 +123,103 @@ export class DurableQueue extends Construct {
   }
 
   /** Send (and enqueue through the outbox): put messages, read queue config, append to FIFO groups. */
-  grantProduce(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
-    this.claimCheckBucket?.grantPut(grantee, 'concord/*');
-    return grant;
+  grantProduce(grantee: iam.IGrantable): void {
+    grantTable(this.table, grantee, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']);
+    if (this.claimCheckBucket) grantObjects(this.claimCheckBucket, grantee, ['s3:PutObject']);
   }
 
   /** Receive, ack, nack, extend, dead-letter, redrive, stats. */
-  grantConsume(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.table.grant(
-      grantee,
+  grantConsume(grantee: iam.IGrantable): void {
+    grantTable(this.table, grantee, [
       'dynamodb:Query',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:ConditionCheckItem',
+    ]);
+    if (this.claimCheckBucket) grantObjects(this.claimCheckBucket, grantee, ['s3:GetObject', 's3:DeleteObject']);
+  }
+
+  /**
+   * Wakes `fn` when messages arrive in `queues` (the table's stream, filtered to their message
+   * items: about a second, and Lambda's stream reads are free), and on a schedule for expired
+   * leases and ended delays. Grants it what a consumer needs. The function must not throw for a
+   * stream batch (a failed batch blocks its shard): drain, nack what fails, return.
+   */
+  addConsumer(fn: lambda.Function, options: ConsumerOptions): void {
+    this.grantConsume(fn);
+    fn.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        retryAttempts: 2,
+        maxRecordAge: Duration.minutes(5),
+        // New message items of these queues only: standard (M#) and FIFO (F#) messages.
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: {
+              Keys: {
+                pk: { S: options.queues.map((q) => ({ prefix: `Q#${q}#` })) },
+                sk: { S: [{ prefix: 'M#' }, { prefix: 'F#' }] },
+              },
+            },
+          }),
+        ],
+      }),
     );
-    this.claimCheckBucket?.grantRead(grantee, 'concord/*');
-    this.claimCheckBucket?.grantDelete(grantee, 'concord/*');
-    return grant;
+    new events.Rule(this, `${fn.node.id}Sweep`, {
+      schedule: events.Schedule.rate(options.sweepEvery ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(fn)],
+    });
+  }
+
+  /**
+   * Publishes depth metrics of `queues` every minute and alarms on the age of the oldest message
+   * and on dead-letter depth (one alarm pair per queue, in `alarms`).
+   */
+  watch(queues: readonly string[], options: WatchOptions = {}): void {
+    const namespace = options.metricsNamespace ?? 'Concord';
+    if (!this.metricsFunction) {
+      this.metricsFunction = new ConcordFunction(this, 'Metrics', {
+        entry: functionsPath('handlers/queue-metrics.ts'),
+        description: 'Publishes Concord queue depth metrics',
+        environment: { ...this.environment, CONCORD_WATCHED_QUEUES: queues.join(','), CONCORD_METRICS_NAMESPACE: namespace },
+      });
+      grantTable(this.table, this.metricsFunction, ['dynamodb:Query', 'dynamodb:GetItem']);
+      new events.Rule(this, 'MetricsSchedule', {
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(this.metricsFunction)],
+      });
+    }
+    for (const queue of queues) {
+      const metric = (name: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace,
+          metricName: name,
+          dimensionsMap: { Queue: queue, service: 'concord-queue' },
+          statistic,
+          period: Duration.minutes(1),
+        });
+      this.alarms[queue] = {
+        oldestMessage: new cloudwatch.Alarm(this, `${queue}OldestMessage`, {
+          alarmDescription: `Concord queue ${queue}: the oldest message has waited too long`,
+          metric: metric('ApproximateAgeOfOldestMessage', 'Maximum'),
+          threshold: (options.maxAgeOfOldestMessage ?? Duration.minutes(5)).toSeconds(),
+          evaluationPeriods: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+        deadLetters: new cloudwatch.Alarm(this, `${queue}DeadLetters`, {
+          alarmDescription: `Concord queue ${queue}: messages were dead-lettered`,
+          metric: metric('DeadLettered', 'Maximum'),
+          threshold: options.deadLetterThreshold ?? 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      };
+    }
   }
 }

@@ -1,13 +1,104 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { DurableQueue } from '../constructs';
+import { transferDefinition } from '../../functions/bank/transfer';
+import { type ApiAuthorization, ConcordApi, ConcordFunction, DurableQueue, TransactionCoordinator } from '../constructs';
+import { grantTable } from '../constructs/grants';
+import { functionsPath } from '../constructs/paths';
 
-/** The example app: grows into the two-bank system (queues, coordinator, HTTP API). */
+export const BANKS = ['bank-a', 'bank-b'] as const;
+/** The queue the example's consumer drains: account events, enqueued through the outbox. */
+export const EXAMPLE_CONSUMED_QUEUES = ['account-events'];
+
+export interface ConcordExampleStackProps extends StackProps {
+  /** @default { kind: 'iam' } */
+  readonly authorization?: ApiAuthorization;
+  /** Stamped into an output so that `npm start` can tell whether the deployed app is current. */
+  readonly sourceHash?: string;
+  /** @default RemovalPolicy.DESTROY (an example: `cdk destroy` removes its data) */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The example app: two banks as participant services with their own tables and queues, the
+ * coordinator with both transfer definitions, a queue table with an example consumer, and the
+ * HTTP API in front of all of it.
+ */
 export class ConcordExampleStack extends Stack {
   public readonly queue: DurableQueue;
+  public readonly coordinator: TransactionCoordinator;
+  public readonly api: ConcordApi;
+  public readonly bankTables: Record<string, dynamodb.Table> = {};
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: ConcordExampleStackProps = {}) {
     super(scope, id, props);
-    this.queue = new DurableQueue(this, 'Queue', { removalPolicy: RemovalPolicy.DESTROY });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    this.queue = new DurableQueue(this, 'Queue', { removalPolicy });
+    this.queue.watch(EXAMPLE_CONSUMED_QUEUES);
+    const consumer = new ConcordFunction(this, 'Consumer', {
+      entry: functionsPath('handlers/queue-consumer.ts'),
+      description: 'Example consumer of Concord queues',
+      timeout: Duration.seconds(30),
+      environment: { ...this.queue.environment, CONCORD_CONSUMED_QUEUES: EXAMPLE_CONSUMED_QUEUES.join(',') },
+    });
+    this.queue.addConsumer(consumer, { queues: EXAMPLE_CONSUMED_QUEUES });
+
+    this.coordinator = new TransactionCoordinator(this, 'Coordinator', {
+      definitions: [transferDefinition('2pc'), transferDefinition('saga')],
+      removalPolicy,
+    });
+    const banks: Record<string, { table: string; queueUrl: string }> = {};
+    for (const bank of BANKS) {
+      const table = new dynamodb.Table(this, `${bank}Table`, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy,
+      });
+      const participant = new ConcordFunction(this, `${bank}Participant`, {
+        entry: functionsPath('handlers/participant.ts'),
+        description: `${bank} as a transaction participant`,
+        environment: {
+          CONCORD_BANK_NAME: bank,
+          CONCORD_BANK_TABLE: table.tableName,
+          CONCORD_COORDINATOR_TABLE: this.coordinator.table.tableName,
+        },
+      });
+      grantTable(table, participant, [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ]);
+      const service = this.coordinator.addParticipantService(bank, participant);
+      this.bankTables[bank] = table;
+      banks[bank] = { table: table.tableName, queueUrl: service.queue.queueUrl };
+    }
+
+    this.api = new ConcordApi(this, 'Api', {
+      authorization: props.authorization ?? { kind: 'iam' },
+      environment: {
+        ...this.queue.environment,
+        ...this.coordinator.environment,
+        CONCORD_BANKS: this.toJsonString(banks),
+        CONCORD_OUTBOX_QUEUE: EXAMPLE_CONSUMED_QUEUES[0] as string,
+      },
+    });
+    this.queue.grantProduce(this.api.function);
+    this.queue.grantConsume(this.api.function);
+    this.coordinator.grantStart(this.api.function);
+    for (const table of Object.values(this.bankTables)) {
+      grantTable(table, this.api.function, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']);
+    }
+
+    new CfnOutput(this, 'QueueTable', { value: this.queue.table.tableName });
+    new CfnOutput(this, 'CoordinatorTable', { value: this.coordinator.table.tableName });
+    for (const [bank, table] of Object.entries(this.bankTables))
+      new CfnOutput(this, `${bank.replace('-', '')}Table`, { value: table.tableName });
+    new CfnOutput(this, 'SourceHash', { value: props.sourceHash ?? 'unknown' });
   }
 }

@@ -13,7 +13,15 @@
  * condition cannot compute (`balance - held >= :a` is a ValidationException on AWS; MiniStack
  * accepts it and treats it as true, docs/emulators.md). Every write keeps the three in step.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { ParticipantHandlers, PhaseContext, PhaseOutcome } from '../adapters/tx/participant';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 
@@ -40,21 +48,30 @@ export class Bank {
     readonly tableName: string,
   ) {}
 
-  async open(id: string, balance: number): Promise<Account> {
+  /**
+   * Opens an account. `alsoWrite` joins the same DynamoDB transaction: the example API passes a
+   * transactional-outbox entry, so the "account opened" event exists iff the account does (Q7).
+   */
+  async open(id: string, balance: number, options: { alsoWrite?: readonly TransactWriteItem[] } = {}): Promise<Account> {
     if (!ACCOUNT_ID.test(id)) throw new ValidationError('id', `must match ${ACCOUNT_ID.source}, got ${JSON.stringify(id)}`);
     if (!Number.isSafeInteger(balance) || balance < 0)
       throw new ValidationError('balance', `must be a non-negative integer, got ${balance}`);
+    const put = {
+      TableName: this.tableName,
+      Item: { ...accountKey(id), id: { S: id }, balance: { N: String(balance) }, held: { N: '0' }, available: { N: String(balance) } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+    const exists = () => new ConflictError(`account ${JSON.stringify(id)} already exists in ${this.name}`);
     try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: { ...accountKey(id), id: { S: id }, balance: { N: String(balance) }, held: { N: '0' }, available: { N: String(balance) } },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      if (options.alsoWrite?.length) {
+        await this.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...options.alsoWrite] }));
+      } else {
+        await this.dynamodb.send(new PutItemCommand(put));
+      }
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new ConflictError(`account ${JSON.stringify(id)} already exists in ${this.name}`);
+      if (error instanceof ConditionalCheckFailedException) throw exists();
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')
+        throw exists();
       throw error;
     }
     return { id, balance, held: 0 };

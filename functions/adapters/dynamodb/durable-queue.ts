@@ -147,6 +147,8 @@ export interface QueueStats {
   readonly inFlight: number;
   readonly delayed: number;
   readonly deadLettered: number;
+  /** Age of the oldest message not yet acked and not delayed (standard queues; 0 when none). */
+  readonly oldestAgeSeconds: number;
   readonly consistency: 'strong' | 'eventual';
 }
 
@@ -1191,6 +1193,10 @@ export class DurableQueue {
       readonly visibilityTimeoutSeconds?: number;
       readonly signal?: AbortSignal;
       readonly until?: () => boolean;
+      /** Return once a receive finds nothing and no message is in hand (a drain). */
+      readonly stopWhenEmpty?: boolean;
+      /** Told about each message whose lease was lost before its ack or nack. */
+      readonly onLeaseLost?: (error: LeaseLost) => void;
     } = {},
   ): Promise<ConsumeStats> {
     const concurrency = options.concurrency ?? 10;
@@ -1222,6 +1228,7 @@ export class DurableQueue {
         clearInterval(heartbeat);
         if (error instanceof LeaseLost) {
           stats.leaseLost++;
+          options.onLeaseLost?.(error);
           return;
         }
         try {
@@ -1245,6 +1252,7 @@ export class DurableQueue {
         waitSeconds: options.waitSeconds ?? 1,
         visibilityTimeoutSeconds: visibilitySeconds,
       });
+      if (batch.length === 0 && inHand.size === 0 && options.stopWhenEmpty) break;
       for (const message of batch) {
         const work = settle(message).finally(() => inHand.delete(work));
         inHand.add(work);
@@ -1558,6 +1566,7 @@ export class DurableQueue {
     let visible = 0;
     let inFlight = 0;
     let delayed = 0;
+    let oldestSentAt = now;
     for (let shard = 0; shard < loaded.config.shards; shard++) {
       const values = new ExpressionValues();
       const pk = values.add(str(Keys.shardPk(this.name, shard)));
@@ -1565,7 +1574,7 @@ export class DurableQueue {
       for await (const item of this.paginate({
         KeyConditionExpression: `pk = ${pk} AND begins_with(sk, ${prefix})`,
         ExpressionAttributeValues: values.attributeValues,
-        ProjectionExpression: `sk, ${Attr.visibleAt}, ${Attr.leaseToken}, ${Attr.head}, ${Attr.tail}`,
+        ProjectionExpression: `sk, ${Attr.visibleAt}, ${Attr.leaseToken}, ${Attr.head}, ${Attr.tail}, ${Attr.sentAt}`,
         ConsistentRead: consistency === 'strong',
       })) {
         const state = deliveryStateOf(item) as DeliveryState;
@@ -1581,6 +1590,7 @@ export class DurableQueue {
         } else if (leased) inFlight++;
         else if (waiting) delayed++;
         else visible++;
+        if (!loaded.config.fifo && !waiting) oldestSentAt = Math.min(oldestSentAt, readNumber(item, Attr.sentAt) ?? now);
       }
     }
     const values = new ExpressionValues();
@@ -1600,7 +1610,14 @@ export class DurableQueue {
       deadLettered += page.Count ?? 0;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { visible, inFlight, delayed, deadLettered, consistency };
+    return {
+      visible,
+      inFlight,
+      delayed,
+      deadLettered,
+      oldestAgeSeconds: Math.max(0, Math.floor((now - oldestSentAt) / 1000)),
+      consistency,
+    };
   }
 
   private async *paginate(query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): AsyncGenerator<Item> {

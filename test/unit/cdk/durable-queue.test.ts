@@ -39,10 +39,13 @@ describe('DurableQueue construct', () => {
         Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })],
       },
     });
-    const rules = (
-      Object.values(template.findResources('AWS::S3::Bucket'))[0] as { Properties: { LifecycleConfiguration: { Rules: object[] } } }
-    ).Properties.LifecycleConfiguration.Rules;
-    expect(rules.some((r) => 'ExpirationInDays' in r)).toBe(false);
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as Array<{
+      Properties: { LifecycleConfiguration: { Rules: object[] }; LoggingConfiguration?: object };
+    }>;
+    // The claim-check bucket is the access-logged one; its objects never expire.
+    const claimChecks = buckets.filter((b) => b.Properties.LoggingConfiguration !== undefined);
+    expect(claimChecks).toHaveLength(1);
+    expect(claimChecks[0]?.Properties.LifecycleConfiguration.Rules.some((r) => 'ExpirationInDays' in r)).toBe(false);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),

@@ -1,0 +1,92 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ConcordFunction } from './function';
+import { functionsPath } from './paths';
+
+/** Who may call the API. */
+export type ApiAuthorization =
+  | { readonly kind: 'iam' }
+  | { readonly kind: 'jwt'; readonly issuer: string; readonly audience: readonly string[] }
+  /** No authorization: for the local emulator only. */
+  | { readonly kind: 'none' };
+
+export interface ConcordApiProps {
+  /** Environment of the API function (tables, buckets, state machines). */
+  readonly environment: Record<string, string>;
+  /** @default { kind: 'iam' } (SigV4-signed requests) */
+  readonly authorization?: ApiAuthorization;
+  /** @default Duration.seconds(29), API Gateway's integration limit */
+  readonly timeout?: Duration;
+}
+
+/** The routes of DESIGN.md's HTTP API v1, as API Gateway route keys. */
+export const API_ROUTES = [
+  'POST /v1/queues/{queue}/messages',
+  'POST /v1/queues/{queue}/receive',
+  'POST /v1/queues/{queue}/ack',
+  'POST /v1/queues/{queue}/nack',
+  'POST /v1/queues/{queue}/extend',
+  'GET /v1/queues/{queue}/stats',
+  'GET /v1/queues/{queue}/dead-letters',
+  'POST /v1/queues/{queue}/dead-letters/redrive',
+  'PUT /v1/queues/{queue}',
+  'POST /v1/accounts',
+  'GET /v1/accounts/{bank}/{id}',
+  'POST /v1/transfers',
+  'GET /v1/transfers/{id}',
+  'GET /v1/transactions/{id}',
+  'GET /v1/openapi.json',
+] as const;
+
+/**
+ * The HTTP API: API Gateway HTTP API (payload 2.0) in front of one Lambda running the Hono app
+ * (functions/api). Every documented route is declared (per-route metrics and authorization);
+ * `$default` sends anything else to the app too, so unknown paths get its JSON 404/405.
+ */
+export class ConcordApi extends Construct {
+  public readonly function: ConcordFunction;
+  public readonly httpApi: apigw.HttpApi;
+
+  constructor(scope: Construct, id: string, props: ConcordApiProps) {
+    super(scope, id);
+    this.function = new ConcordFunction(this, 'Handler', {
+      entry: functionsPath('api/lambda.ts'),
+      description: 'Concord HTTP API',
+      timeout: props.timeout ?? Duration.seconds(29),
+      memorySize: 512,
+      environment: props.environment,
+    });
+    const authorization = props.authorization ?? { kind: 'iam' };
+    const authorizer =
+      authorization.kind === 'iam'
+        ? new HttpIamAuthorizer()
+        : authorization.kind === 'jwt'
+          ? new HttpJwtAuthorizer('Jwt', authorization.issuer, { jwtAudience: [...authorization.audience] })
+          : undefined;
+    const integration = new HttpLambdaIntegration('App', this.function);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'Concord HTTP API v1',
+      defaultIntegration: integration,
+      ...(authorizer ? { defaultAuthorizer: authorizer } : {}),
+      createDefaultStage: false,
+    });
+    new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 500, burstLimit: 1_000 },
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+    });
+    for (const route of API_ROUTES) {
+      const [method, path] = route.split(' ') as [keyof typeof apigw.HttpMethod, string];
+      this.httpApi.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration });
+    }
+    new CfnOutput(this, 'ApiId', { value: this.httpApi.apiId });
+    new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint });
+  }
+}

@@ -1,0 +1,175 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator';
+import { buildStateMachine } from '../../functions/core/tx/asl';
+import type { TransactionDefinition } from '../../functions/core/tx/definition';
+import { ConcordFunction } from './function';
+import { grantTable } from './grants';
+import { functionsPath } from './paths';
+
+export interface TransactionCoordinatorProps {
+  /** The transaction types; one Standard state machine each, generated from the definition. */
+  readonly definitions: readonly TransactionDefinition[];
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** How often the sweeper looks for stuck transactions. @default Duration.minutes(1) */
+  readonly sweepEvery?: Duration;
+}
+
+export interface ParticipantServiceOptions {
+  /**
+   * The participant queue's visibility timeout; keep each phase's timeoutSeconds at three times
+   * this or more (docs/transactions.md). @default 6x the function's timeout, as AWS advises
+   */
+  readonly visibilityTimeout?: Duration;
+  /** Messages per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Deliveries before a coordinator message goes to the DLQ. @default 10 */
+  readonly maxReceiveCount?: number;
+}
+
+export interface ParticipantService {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/**
+ * The 2PC/saga coordinator: the transaction table (records, decisions, parked compensations, the
+ * sweeper's lease, and the sparse `open` index), one state machine per transaction type, the
+ * participant services' queues with their DLQs, and the sweeper on a schedule.
+ */
+export class TransactionCoordinator extends Construct {
+  public readonly table: dynamodb.Table;
+  public readonly stateMachines: Record<string, sfn.StateMachine> = {};
+  public readonly sweeper: ConcordFunction;
+  public readonly participants: Record<string, ParticipantService> = {};
+  private readonly removalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: TransactionCoordinatorProps) {
+    super(scope, id);
+    if (props.definitions.length === 0) throw new Error('TransactionCoordinator: definitions must not be empty');
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: this.removalPolicy,
+    });
+    // Sparse: only open transactions carry `ob`; the sweeper queries past-deadline ones per bucket.
+    this.table.addGlobalSecondaryIndex({
+      indexName: OPEN_INDEX,
+      partitionKey: { name: 'ob', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'dl', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+
+    for (const definition of props.definitions) {
+      const logGroup = new logs.LogGroup(this, `${definition.name}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+      const machine = new sfn.StateMachine(this, definition.name, {
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromString(buildStateMachine(definition, { coordinatorTable: this.table.tableName })),
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+        tracingEnabled: true,
+        comment: `Concord ${definition.mode} coordinator for ${definition.name}`,
+      });
+      // What the generated states call: the transaction record (decision, status, parked items).
+      machine.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+          resources: [this.table.tableArn],
+        }),
+      );
+      this.stateMachines[definition.name] = machine;
+    }
+
+    this.sweeper = new ConcordFunction(this, 'Sweeper', {
+      entry: functionsPath('handlers/sweeper.ts'),
+      description: 'Concord sweeper: recovers transactions past their deadline (one leader at a time)',
+      timeout: Duration.seconds(60),
+      environment: {
+        CONCORD_COORDINATOR_TABLE: this.table.tableName,
+        CONCORD_STATE_MACHINES: Stack.of(this).toJsonString(
+          Object.fromEntries(Object.entries(this.stateMachines).map(([name, m]) => [name, m.stateMachineArn])),
+        ),
+      },
+    });
+    grantTable(this.table, this.sweeper, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], { index: OPEN_INDEX });
+    for (const machine of Object.values(this.stateMachines)) {
+      machine.grantStartExecution(this.sweeper);
+      this.sweeper.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['states:StopExecution'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${machine.stateMachineName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    }
+    new events.Rule(this, 'SweepSchedule', {
+      schedule: events.Schedule.rate(props.sweepEvery ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeper)],
+    });
+  }
+
+  /**
+   * A participant service: its queue (and DLQ) that the state machines send phase messages to,
+   * `handler` subscribed with partial batch responses, and the grants it needs (answer task
+   * tokens, read decisions for in-doubt resolution).
+   */
+  addParticipantService(name: string, handler: lambda.Function, options: ParticipantServiceOptions = {}): ParticipantService {
+    const deadLetterQueue = new sqs.Queue(this, `${name}Dlq`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: this.removalPolicy,
+    });
+    const queue = new sqs.Queue(this, `${name}Queue`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: options.visibilityTimeout ?? Duration.seconds(handler.timeout ? handler.timeout.toSeconds() * 6 : 180),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: options.maxReceiveCount ?? 10 },
+      removalPolicy: this.removalPolicy,
+    });
+    handler.addEventSource(new SqsEventSource(queue, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }));
+    for (const machine of Object.values(this.stateMachines)) {
+      queue.grantSendMessages(machine);
+      machine.grantTaskResponse(handler);
+    }
+    grantTable(this.table, handler, ['dynamodb:GetItem']);
+    const service = { queue, deadLetterQueue };
+    this.participants[name] = service;
+    return service;
+  }
+
+  /** Start transactions and read them (the API): the record, the executions, the view. */
+  grantStart(grantee: iam.IGrantable): void {
+    grantTable(this.table, grantee, ['dynamodb:PutItem', 'dynamodb:GetItem']);
+    for (const machine of Object.values(this.stateMachines)) machine.grantStartExecution(grantee);
+  }
+
+  /** Environment variables for the API and tools. */
+  get environment(): Record<string, string> {
+    return {
+      CONCORD_COORDINATOR_TABLE: this.table.tableName,
+      CONCORD_STATE_MACHINES: Stack.of(this).toJsonString(
+        Object.fromEntries(Object.entries(this.stateMachines).map(([name, m]) => [name, m.stateMachineArn])),
+      ),
+    };
+  }
+}

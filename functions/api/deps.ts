@@ -1,0 +1,76 @@
+/** The production ports, built from the configuration (lambda.ts at cold start, server.ts at launch). */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Coordinator, type RegisteredStateMachine } from '../adapters/tx/coordinator';
+import { Participant } from '../adapters/tx/participant';
+import { Bank, type TransferLeg } from '../bank/bank';
+import { transferDefinition } from '../bank/transfer';
+import type { TxMode } from '../core/tx/definition';
+import { QueueService } from '../queue';
+import type { ApiConfig } from './config';
+import type { ApiDeps, BankDeps } from './ports';
+import { BANK_NAMES, type BankName } from './schemas';
+
+export interface AwsClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
+  readonly s3: S3Client;
+}
+
+export function awsClients(): AwsClients {
+  return { dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}), s3: new S3Client({}) };
+}
+
+export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients()): ApiDeps {
+  const definitions = { '2pc': transferDefinition('2pc'), saga: transferDefinition('saga') } satisfies Record<TxMode, unknown>;
+  const stateMachines: Record<string, RegisteredStateMachine> = {};
+  for (const definition of Object.values(definitions)) {
+    const stateMachineArn = config.CONCORD_STATE_MACHINES[definition.name as keyof ApiConfig['CONCORD_STATE_MACHINES']];
+    if (!stateMachineArn) throw new Error(`CONCORD_STATE_MACHINES has no ARN for ${JSON.stringify(definition.name)}`);
+    stateMachines[definition.name] = { definition, stateMachineArn };
+  }
+  const bank = (name: BankName): BankDeps => {
+    const { table, queueUrl } = config.CONCORD_BANKS[name];
+    const service = new Bank(name, clients.dynamodb, table);
+    const handlers = service.handlers();
+    return {
+      bank: service,
+      // Only `record` is called here; the handlers make it the same participant the workers run.
+      participant: new Participant<TransferLeg>({
+        dynamodb: clients.dynamodb,
+        tableName: table,
+        sfn: clients.sfn,
+        handlers: { debit: handlers, credit: handlers },
+        coordinatorTable: config.CONCORD_COORDINATOR_TABLE,
+      }),
+      queueUrl,
+    };
+  };
+  const bucket = config.CONCORD_CLAIM_CHECK_BUCKET;
+  const queues = new QueueService({
+    dynamodb: clients.dynamodb,
+    tableName: config.CONCORD_QUEUE_TABLE,
+    ...(bucket !== undefined ? { claimCheck: { s3: clients.s3, bucket } } : {}),
+  });
+  const outboxQueue = config.CONCORD_OUTBOX_QUEUE;
+  return {
+    queues,
+    ...(outboxQueue !== undefined
+      ? {
+          accountEvents: async (event: Record<string, unknown>) =>
+            (await queues.queue(outboxQueue).prepareOutbox([{ body: JSON.stringify(event) }])).transactItems,
+        }
+      : {}),
+    coordinator: new Coordinator({
+      dynamodb: clients.dynamodb,
+      sfn: clients.sfn,
+      tableName: config.CONCORD_COORDINATOR_TABLE,
+      stateMachines,
+    }),
+    banks: Object.fromEntries(BANK_NAMES.map((name) => [name, bank(name)])) as Record<BankName, BankDeps>,
+    transferTypes: { '2pc': definitions['2pc'].name, saga: definitions.saga.name },
+    newId: randomUUID,
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The API on AWS: API Gateway HTTP API (payload format 2.0) -> this Lambda. Configuration and
+ * clients are built once, at cold start, and shared by every invocation of the container.
+ *
+ * Give the function a timeout above the longest route: a receive long-polls up to 20 s and a
+ * redrive of 1 000 at the default rate takes 20 s (API Gateway's own limit is 30 s).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { handle } from 'hono/aws-lambda';
+import { createApp } from './app';
+import { loadApiConfig } from './config';
+import { buildApiDeps } from './deps';
+
+const logger = new Logger({ serviceName: 'concord-api' });
+const app = createApp({ ...buildApiDeps(loadApiConfig()), logger });
+
+export const handler = handle(app);

@@ -1,0 +1,54 @@
+/**
+ * What the HTTP layer needs from the rest of Concord: the slices of the library's public classes
+ * it calls, so that the production objects fit as they are and tests can pass small fakes.
+ */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { Coordinator } from '../adapters/tx/coordinator';
+import type { Participant } from '../adapters/tx/participant';
+import type { Bank, TransferLeg } from '../bank/bank';
+import type { TxMode } from '../core/tx/definition';
+import type { DurableQueue } from '../queue';
+import type { BankName } from './schemas';
+
+export type QueuePort = Pick<
+  DurableQueue,
+  'send' | 'receive' | 'ack' | 'nack' | 'extend' | 'configure' | 'stats' | 'listDeadLetters' | 'redrive'
+>;
+
+/** A QueueService: one queue object per name, created on first use. */
+export interface QueuesPort {
+  queue(name: string): QueuePort;
+}
+
+export type CoordinatorPort = Pick<Coordinator, 'start' | 'view'>;
+export type BankPort = Pick<Bank, 'open' | 'account'>;
+export type ParticipantPort = Pick<Participant<TransferLeg>, 'record'>;
+
+export interface BankDeps {
+  readonly bank: BankPort;
+  /** Reads the bank's participant records (the transfer view's per-leg state). */
+  readonly participant: ParticipantPort;
+  /** The bank's SQS queue: where the coordinator sends this bank's legs. */
+  readonly queueUrl: string;
+}
+
+/** Fits @aws-lambda-powertools/logger's Logger. */
+export interface ApiLogger {
+  error(message: string, error: Error): void;
+}
+
+export interface ApiDeps {
+  readonly queues: QueuesPort;
+  readonly coordinator: CoordinatorPort;
+  readonly banks: Readonly<Record<BankName, BankDeps>>;
+  /** The registered state-machine (transaction type) names: transferDefinition(mode).name. */
+  readonly transferTypes: Readonly<Record<TxMode, string>>;
+  /** Transfer ids when the caller gives none, and references for logged internal errors. Must match [A-Za-z0-9_-]{1,80}. */
+  readonly newId: () => string;
+  readonly logger?: ApiLogger;
+  /**
+   * The transactional outbox for account events: the write actions that enqueue `event`, to
+   * commit with the account itself. Absent: accounts are opened without an event.
+   */
+  readonly accountEvents?: (event: Record<string, unknown>) => Promise<readonly TransactWriteItem[]>;
+}

@@ -1,0 +1,237 @@
+/**
+ * The API's request and response schemas. Queue inputs reuse the library's own schemas
+ * (core/queue/config.ts), so the edge and the library cannot disagree; the example bank's are new.
+ * The OpenAPI document is generated from these same objects (openapi.ts).
+ */
+import { z } from 'zod';
+import {
+  extendInputSchema,
+  nackInputSchema,
+  queueConfigPatchSchema,
+  queueNameSchema,
+  receiveInputSchema,
+  sendInputSchema,
+} from '../core/queue/config';
+import { TxStatus } from '../core/tx/asl';
+import { TxMode } from '../core/tx/definition';
+import { ParticipantState } from '../core/tx/participant-state';
+
+// -------------------------------------------------------------------------------------------------
+// Shared pieces
+
+export const Consistency = { Strong: 'strong', Eventual: 'eventual' } as const;
+export type Consistency = (typeof Consistency)[keyof typeof Consistency];
+export const consistencySchema = z.enum([Consistency.Strong, Consistency.Eventual]);
+
+/** DESIGN.md: every GET takes `?consistency=strong|eventual`; the default depends on the route. */
+const consistencyQuery = (fallback: Consistency) => z.object({ consistency: consistencySchema.default(fallback) }).strict();
+export const strongByDefault = consistencyQuery(Consistency.Strong);
+export const eventualByDefault = consistencyQuery(Consistency.Eventual);
+
+const timestamp = z.iso.datetime();
+const count = z.number().int().min(0);
+
+// -------------------------------------------------------------------------------------------------
+// Queues
+
+export const queueParams = z.object({ queue: queueNameSchema }).strict();
+
+/** The library decodes and checks a receipt; here it only has to be a string. */
+const receipt = z.string().min(1);
+
+export const sendBody = sendInputSchema;
+/** The header form of `dedupId` (DESIGN.md Q5): same rules as the body field. */
+export const idempotencyHeaders = z.object({ 'Idempotency-Key': sendInputSchema.shape.dedupId }).strict();
+export const receiveBody = receiveInputSchema;
+export const ackBody = z.object({ receipt }).strict();
+export const nackBody = z.object({ receipt, ...nackInputSchema.shape }).strict();
+export const extendBody = z.object({ receipt, ...extendInputSchema.shape }).strict();
+export const queueConfigBody = queueConfigPatchSchema;
+
+/**
+ * The library allows up to 10 000 moves per call; over HTTP a call must finish within API
+ * Gateway's 30 s, so at most 1 000 (20 s at the default 50 per second). `remaining` says whether
+ * to call again.
+ */
+export const RedriveLimits = { maxPerCall: 1_000, defaultMax: 100, maxPerSecond: 1_000 } as const;
+export const redriveBody = z
+  .object({
+    max: z.number().int().min(1).max(RedriveLimits.maxPerCall).optional(),
+    perSecond: z.number().gt(0).max(RedriveLimits.maxPerSecond).optional(),
+  })
+  .strict();
+
+export const deadLettersQuery = z
+  .object({
+    consistency: consistencySchema.default(Consistency.Eventual),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const sendResponse = z.object({ messageId: z.string(), duplicate: z.boolean() }).strict();
+
+export const receivedMessageSchema = z
+  .object({
+    messageId: z.string(),
+    body: z.string(),
+    receipt: z.string(),
+    receiveCount: z.number().int().min(1),
+    groupId: z.string().optional(),
+    /** Grows with every lease of the message: guard your own writes with it. */
+    fence: z.number().int().min(1),
+  })
+  .strict();
+export const receiveResponse = z.object({ messages: z.array(receivedMessageSchema) }).strict();
+
+export const ackResponse = z.object({ acked: z.literal(true) }).strict();
+export const nackResponse = z.object({ nacked: z.literal(true) }).strict();
+/** A fresh receipt: it carries the new expiry (the old one still works, but settles lost acks less well). */
+export const extendResponse = z.object({ extended: z.literal(true), receipt: z.string(), leaseUntil: timestamp }).strict();
+
+export const statsResponse = z
+  .object({ visible: count, inFlight: count, delayed: count, deadLettered: count, consistency: consistencySchema })
+  .strict();
+
+export const deadLettersResponse = z
+  .object({
+    deadLetters: z.array(
+      z
+        .object({
+          messageId: z.string(),
+          body: z.string(),
+          groupId: z.string().optional(),
+          receiveCount: count,
+          sentAt: timestamp,
+          deadLetteredAt: timestamp,
+          reason: z.string(),
+        })
+        .strict(),
+    ),
+    /** Pass as `?cursor=` for the next page; absent on the last page. */
+    nextCursor: z.string().optional(),
+    consistency: consistencySchema,
+  })
+  .strict();
+
+export const redriveResponse = z.object({ redriven: count, remaining: z.boolean() }).strict();
+
+export const queueConfigResponse = z
+  .object({
+    queue: z.string(),
+    maxReceiveCount: z.number().int(),
+    visibilityTimeoutSeconds: z.number().int(),
+    fifo: z.boolean(),
+    shards: z.number().int(),
+    dedupWindowSeconds: z.number().int(),
+  })
+  .strict();
+
+// -------------------------------------------------------------------------------------------------
+// The example bank
+
+export const BANK_NAMES = ['bank-a', 'bank-b'] as const;
+export type BankName = (typeof BANK_NAMES)[number];
+export const bankNameSchema = z.enum(BANK_NAMES);
+/** The bank's own rule (functions/bank/bank.ts ACCOUNT_ID), checked here so that nothing bad is written. */
+export const accountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
+/** The coordinator's rule for transaction ids (adapters/tx/coordinator.ts TX_ID). */
+export const transactionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must match [A-Za-z0-9_-]{1,80}');
+/** Minor units (cents): integers, so that totals are exact. */
+const money = z.number().int();
+
+export const accountParams = z.object({ bank: bankNameSchema, id: accountIdSchema }).strict();
+export const openAccountBody = z.object({ bank: bankNameSchema, id: accountIdSchema, balance: money.min(0) }).strict();
+export const accountResponse = z.object({ bank: bankNameSchema, id: z.string(), balance: money, held: money }).strict();
+export const accountReadResponse = accountResponse.extend({ consistency: consistencySchema }).strict();
+
+const accountRef = z.object({ bank: bankNameSchema, id: accountIdSchema }).strict();
+export const transferModeSchema = z.enum([TxMode.TwoPhaseCommit, TxMode.Saga]);
+export const transferBody = z
+  .object({
+    from: accountRef,
+    // The one rule JSON Schema cannot state; the document says it in words.
+    to: accountRef.meta({ description: 'The account credited; must differ from `from`.' }),
+    amount: money.positive(),
+    mode: transferModeSchema.default(TxMode.TwoPhaseCommit),
+    /** Makes the request idempotent: a repeat returns the transfer started first. */
+    transferId: transactionIdSchema.optional(),
+  })
+  .strict()
+  .refine((t) => t.from.bank !== t.to.bank || t.from.id !== t.to.id, {
+    path: ['to'],
+    message: 'must be a different account from `from`',
+  });
+export type TransferBody = z.output<typeof transferBody>;
+
+export const transferParams = z.object({ id: transactionIdSchema }).strict();
+const txStatusSchema = z.enum([TxStatus.Pending, TxStatus.Committed, TxStatus.Aborted, TxStatus.Stuck]);
+export const transferAcceptedResponse = z
+  .object({
+    transferId: z.string(),
+    status: txStatusSchema,
+    /** True when `transferId` was already used: this is the transfer started then (its amounts may differ). */
+    duplicate: z.boolean(),
+  })
+  .strict();
+
+/**
+ * What the API puts in each participant's payload: the bank's TransferLeg plus the bank's name, so
+ * that a transfer's view can find each leg's participant record (the coordinator's view does not
+ * return the queue URLs). The bank's handlers ignore the extra field.
+ */
+export const transferLegPayload = z.object({
+  kind: z.enum(['debit', 'credit']),
+  accountId: z.string(),
+  amount: money,
+  bank: bankNameSchema,
+});
+export type TransferLegPayload = z.output<typeof transferLegPayload>;
+
+const participantStateSchema = z.enum(Object.values(ParticipantState) as [ParticipantState, ...ParticipantState[]]);
+export const transferViewResponse = z
+  .object({
+    transferId: z.string(),
+    status: txStatusSchema,
+    mode: transferModeSchema,
+    /** Why it aborted (e.g. "insufficient funds"), when it did. */
+    reason: z.string().optional(),
+    participants: z.array(
+      z
+        .object({
+          name: z.string(),
+          bank: bankNameSchema.nullable(),
+          accountId: z.string().nullable(),
+          amount: money.nullable(),
+          /** The participant's own record in its bank; null until it has handled a message. */
+          state: participantStateSchema.nullable(),
+        })
+        .strict(),
+    ),
+    createdAt: timestamp,
+    completedAt: timestamp.optional(),
+    consistency: consistencySchema,
+  })
+  .strict();
+
+export const transactionParams = z.object({ id: transactionIdSchema }).strict();
+export const transactionViewResponse = z
+  .object({
+    txId: z.string(),
+    type: z.string(),
+    mode: z.string(),
+    status: txStatusSchema,
+    epoch: z.number().int(),
+    participants: z.array(z.object({ name: z.string(), payload: z.unknown() }).strict()),
+    decision: z.string().optional(),
+    decisionReason: z.string().optional(),
+    decidedAt: z.string().optional(),
+    createdAt: timestamp,
+    completedAt: z.string().optional(),
+    deadline: timestamp,
+    recoveries: count,
+    consistency: consistencySchema,
+  })
+  .strict();
+
+export const openApiResponse = z.object({ openapi: z.string(), info: z.object({}).loose(), paths: z.object({}).loose() }).loose();

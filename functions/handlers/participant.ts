@@ -1,0 +1,32 @@
+/**
+ * A bank as a transaction participant: an SQS-triggered Lambda with partial batch responses. One
+ * function per bank; it plays every leg role (debit, credit) of both transfer definitions.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { Participant, sqsBatchHandler } from '../adapters/tx/participant';
+import { Bank, type TransferLeg } from '../bank/bank';
+import { transferDefinition } from '../bank/transfer';
+import { readEnv } from './env';
+
+const env = readEnv({
+  CONCORD_BANK_NAME: z.string().min(1),
+  CONCORD_BANK_TABLE: z.string().min(1),
+  CONCORD_COORDINATOR_TABLE: z.string().min(1),
+});
+
+const dynamodb = new DynamoDBClient({});
+const bank = new Bank(env.CONCORD_BANK_NAME, dynamodb, env.CONCORD_BANK_TABLE);
+const roles = new Set([transferDefinition('2pc'), transferDefinition('saga')].flatMap((d) => d.participants.map((p) => p.name)));
+const handlers = bank.handlers();
+
+export const participant = new Participant<TransferLeg>({
+  dynamodb,
+  tableName: env.CONCORD_BANK_TABLE,
+  sfn: new SFNClient({}),
+  coordinatorTable: env.CONCORD_COORDINATOR_TABLE,
+  handlers: Object.fromEntries([...roles].map((role) => [role, handlers])),
+});
+
+export const handler = sqsBatchHandler(participant);

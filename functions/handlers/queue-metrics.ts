@@ -1,0 +1,37 @@
+/**
+ * Publishes each watched queue's depth as CloudWatch metrics (embedded metric format, via
+ * Powertools), every minute: the DurableQueue construct alarms on the age of the oldest message
+ * and on dead-letter depth. A DynamoDB queue has no built-in metrics; this costs one paginated
+ * eventually consistent read of each queue per minute (docs/queue.md, "stats").
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { QueueService } from '../queue';
+import { readEnv } from './env';
+
+const env = readEnv({
+  CONCORD_QUEUE_TABLE: z.string().min(1),
+  CONCORD_WATCHED_QUEUES: z.string().min(1),
+  CONCORD_METRICS_NAMESPACE: z.string().default('Concord'),
+});
+
+const queues = new QueueService({ dynamodb: new DynamoDBClient({}), tableName: env.CONCORD_QUEUE_TABLE });
+const metrics = new Metrics({ namespace: env.CONCORD_METRICS_NAMESPACE, serviceName: 'concord-queue' });
+
+export const handler = async (): Promise<Record<string, unknown>> => {
+  const out: Record<string, unknown> = {};
+  for (const name of env.CONCORD_WATCHED_QUEUES.split(',').map((q) => q.trim())) {
+    const stats = await queues.queue(name).stats();
+    const single = metrics.singleMetric();
+    single.addDimension('Queue', name);
+    single.addMetric('ApproximateAgeOfOldestMessage', MetricUnit.Seconds, stats.oldestAgeSeconds);
+    single.addMetric('Visible', MetricUnit.Count, stats.visible);
+    single.addMetric('InFlight', MetricUnit.Count, stats.inFlight);
+    single.addMetric('Delayed', MetricUnit.Count, stats.delayed);
+    single.addMetric('DeadLettered', MetricUnit.Count, stats.deadLettered);
+    single.publishStoredMetrics();
+    out[name] = stats;
+  }
+  return out;
+};

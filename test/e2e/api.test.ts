@@ -1,0 +1,196 @@
+import { describe, expect, inject, it } from 'vitest';
+
+/**
+ * The CDK app deployed to the emulator (every Lambda really running there: the API, both banks'
+ * participants, the sweeper, the queue consumer), driven only through its HTTP API.
+ */
+const api = inject('apiUrl');
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, body: json as Record<string, unknown> & { error?: { code: string; message: string } } };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the deployed system, through its HTTP API', () => {
+  it('serves its OpenAPI document', async () => {
+    const { status, body } = await call('GET', '/v1/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toMatch(/^3\./);
+    expect(Object.keys(body.paths as object)).toContain('/v1/queues/{queue}/messages');
+  });
+
+  it('queue round trip: send, receive, ack, and the stats say so', async () => {
+    const queue = unique('rt');
+    const sent = await call('POST', `/v1/queues/${queue}/messages`, { body: 'hello' });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({ duplicate: false });
+    const received = await call('POST', `/v1/queues/${queue}/receive`, { max: 10 });
+    expect(received.status).toBe(200);
+    const [message] = received.body.messages as Array<{
+      messageId: string;
+      body: string;
+      receipt: string;
+      fence: number;
+      receiveCount: number;
+    }>;
+    expect(message).toMatchObject({ messageId: sent.body.messageId, body: 'hello', receiveCount: 1, fence: 1 });
+    expect((await call('POST', `/v1/queues/${queue}/ack`, { receipt: message?.receipt })).body).toEqual({ acked: true });
+    const stats = await call('GET', `/v1/queues/${queue}/stats?consistency=strong`);
+    expect(stats.body).toMatchObject({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0, consistency: 'strong' });
+  });
+
+  it('a stale receipt gets 409 LeaseLost', async () => {
+    const queue = unique('stale');
+    await call('POST', `/v1/queues/${queue}/messages`, { body: 'contested' });
+    const first = (await call('POST', `/v1/queues/${queue}/receive`, { visibilityTimeoutSeconds: 1 })).body.messages as Array<{
+      receipt: string;
+    }>;
+    await sleep(1_500);
+    const second = (await call('POST', `/v1/queues/${queue}/receive`, { visibilityTimeoutSeconds: 30 })).body.messages as Array<{
+      receipt: string;
+      fence: number;
+    }>;
+    expect(second).toHaveLength(1);
+    const stale = await call('POST', `/v1/queues/${queue}/ack`, { receipt: first[0]?.receipt });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error?.code).toBe('LeaseLost');
+    expect((await call('POST', `/v1/queues/${queue}/ack`, { receipt: second[0]?.receipt })).status).toBe(200);
+  });
+
+  it('dead-letters after maxReceiveCount and redrives', async () => {
+    const queue = unique('dlq');
+    expect((await call('PUT', `/v1/queues/${queue}`, { maxReceiveCount: 1, visibilityTimeoutSeconds: 1 })).status).toBe(200);
+    await call('POST', `/v1/queues/${queue}/messages`, { body: 'poison' });
+    expect((await call('POST', `/v1/queues/${queue}/receive`, {})).body.messages).toHaveLength(1);
+    await sleep(1_500);
+    expect((await call('POST', `/v1/queues/${queue}/receive`, {})).body.messages).toEqual([]);
+    const letters = await call('GET', `/v1/queues/${queue}/dead-letters?consistency=strong`);
+    expect(letters.status).toBe(200);
+    expect(JSON.stringify(letters.body)).toContain('poison');
+    const redrive = await call('POST', `/v1/queues/${queue}/dead-letters/redrive`, {});
+    expect(redrive.body).toMatchObject({ redriven: 1 });
+    expect(((await call('POST', `/v1/queues/${queue}/receive`, {})).body.messages as Array<{ body: string }>)[0]?.body).toBe('poison');
+  });
+
+  it('dedups by Idempotency-Key', async () => {
+    const queue = unique('dedup');
+    const a = await call('POST', `/v1/queues/${queue}/messages`, { body: 'pay' }, { 'Idempotency-Key': 'order-7' });
+    const b = await call('POST', `/v1/queues/${queue}/messages`, { body: 'pay' }, { 'Idempotency-Key': 'order-7' });
+    expect(a.body).toMatchObject({ duplicate: false });
+    expect(b.body).toEqual({ messageId: a.body.messageId, duplicate: true });
+    expect((await call('POST', `/v1/queues/${queue}/receive`, { max: 10 })).body.messages).toHaveLength(1);
+  });
+
+  it('delivers a FIFO group in order', async () => {
+    const queue = unique('fifo');
+    expect((await call('PUT', `/v1/queues/${queue}`, { fifo: true })).status).toBe(200);
+    for (const body of ['one', 'two', 'three']) await call('POST', `/v1/queues/${queue}/messages`, { body, groupId: 'g' });
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [m] = (await call('POST', `/v1/queues/${queue}/receive`, { max: 10 })).body.messages as Array<{
+        body: string;
+        receipt: string;
+      }>;
+      order.push(m?.body ?? '?');
+      await call('POST', `/v1/queues/${queue}/ack`, { receipt: m?.receipt });
+    }
+    expect(order).toEqual(['one', 'two', 'three']);
+  });
+
+  for (const mode of ['2pc', 'saga'] as const) {
+    it(`${mode}: commits a transfer and aborts one without funds, money conserved`, async () => {
+      const [a, b] = [unique('alice'), unique('bob')];
+      expect((await call('POST', '/v1/accounts', { bank: 'bank-a', id: a, balance: 1_000 })).status).toBe(201);
+      expect((await call('POST', '/v1/accounts', { bank: 'bank-b', id: b, balance: 0 })).status).toBe(201);
+      const ok = await call('POST', '/v1/transfers', { from: { bank: 'bank-a', id: a }, to: { bank: 'bank-b', id: b }, amount: 300, mode });
+      expect(ok.status).toBe(202);
+      const done = await until('the transfer to finish', async () => {
+        const view = await call('GET', `/v1/transfers/${ok.body.transferId}`);
+        return view.body.status !== 'PENDING' && view.body;
+      });
+      expect(done).toMatchObject({ status: 'COMMITTED' });
+      const tooMuch = await call('POST', '/v1/transfers', {
+        from: { bank: 'bank-a', id: a },
+        to: { bank: 'bank-b', id: b },
+        amount: 5_000,
+        mode,
+      });
+      const refused = await until('the refused transfer to finish', async () => {
+        const view = await call('GET', `/v1/transfers/${tooMuch.body.transferId}`);
+        return view.body.status !== 'PENDING' && view.body;
+      });
+      expect(refused).toMatchObject({ status: 'ABORTED' });
+      expect(String(refused.reason)).toContain('insufficient funds');
+      expect((await call('GET', `/v1/accounts/bank-a/${a}`)).body).toMatchObject({ balance: 700, held: 0 });
+      expect((await call('GET', `/v1/accounts/bank-b/${b}`)).body).toMatchObject({ balance: 300, held: 0 });
+      const tx = await call('GET', `/v1/transactions/${ok.body.transferId}`);
+      expect(tx.body).toMatchObject({ decision: 'COMMIT', status: 'COMMITTED' });
+    });
+  }
+
+  it('bad input gets the documented 4xx and writes nothing', async () => {
+    const queue = unique('bad');
+    const badJson = await call('POST', `/v1/queues/${queue}/messages`, '{"body": ');
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.error?.code).toBe('ValidationError');
+    const wrongType = await call('POST', `/v1/queues/${queue}/messages`, { body: 42 });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error?.message).toContain('body');
+    const outOfRange = await call('POST', `/v1/queues/${queue}/receive`, { max: 11 });
+    expect(outOfRange.status).toBe(400);
+    expect(outOfRange.body.error?.message).toContain('max');
+    const oversize = await call('POST', `/v1/queues/${queue}/messages`, { body: 'x'.repeat(1_100_000) });
+    expect(oversize.status).toBe(413);
+    const badName = await call('POST', '/v1/queues/not%20ok/messages', { body: 'x' });
+    expect(badName.status).toBe(400);
+    expect((await call('GET', `/v1/transfers/${unique('nope')}`)).status).toBe(404);
+    expect((await call('GET', `/v1/transactions/${unique('nope')}`)).status).toBe(404);
+    expect((await call('GET', `/v1/accounts/bank-a/${unique('nope')}`)).status).toBe(404);
+    const transferBad = await call('POST', '/v1/transfers', {
+      from: { bank: 'bank-z', id: 'x' },
+      to: { bank: 'bank-b', id: 'y' },
+      amount: 1,
+    });
+    expect(transferBad.status).toBe(400);
+    expect((await call('GET', `/v1/queues/${queue}/stats?consistency=strong`)).body).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it('the example consumer Lambda drains account events enqueued through the outbox', async () => {
+    const id = unique('carol');
+    expect((await call('POST', '/v1/accounts', { bank: 'bank-a', id, balance: 5 })).status).toBe(201);
+    await until(
+      'the consumer to drain account-events',
+      async () => {
+        const stats = await call('GET', '/v1/queues/account-events/stats?consistency=strong');
+        return stats.body.visible === 0 && stats.body.inFlight === 0 && stats.body.delayed === 0;
+      },
+      90_000,
+    );
+    // Drained by acks: nothing was given up on.
+    expect((await call('GET', '/v1/queues/account-events/stats?consistency=strong')).body).toMatchObject({ deadLettered: 0 });
+  });
+});
