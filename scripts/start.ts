@@ -8,8 +8,9 @@
  */
 import { createReadStream, existsSync, statSync, watch } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ensureEmulator, logFile } from './emulator';
-import { deployLocal } from './local-stack';
+import { deployLocal, STACK_NAME } from './local-stack';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -30,7 +31,36 @@ say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.deployed ? 
 console.log(`API_URL=${stack.apiUrl}`);
 say(`try: curl -s -X POST ${stack.apiUrl}/v1/queues/demo/messages -H 'content-type: application/json' -d '{"body":"hello"}'`);
 say(`     curl -s ${stack.apiUrl}/v1/openapi.json | head -c 300`);
-say('following the emulator log (Lambda output included); Ctrl-C stops');
+say("following the Lambdas' logs and the emulator's; Ctrl-C stops");
+
+/** Prints what the stack's Lambdas log (CloudWatch Logs on the emulator), as it arrives. */
+async function followLambdaLogs(endpoint: string): Promise<void> {
+  const logs = new CloudWatchLogsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  let since = Date.now();
+  const seen = new Set<string>();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    try {
+      const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: STACK_NAME }));
+      const from = since;
+      since = Date.now();
+      for (const group of logGroups) {
+        const { events = [] } = await logs.send(new FilterLogEventsCommand({ logGroupName: group.logGroupName, startTime: from - 2_000 }));
+        const name = (group.logGroupName ?? '').replace(`${STACK_NAME}-`, '').replace(/[A-F0-9]{8}-[A-Za-z0-9]+$/, '');
+        for (const event of events) {
+          const id = `${group.logGroupName}/${event.eventId ?? event.timestamp}/${event.message}`;
+          if (seen.has(id) || /^(START|END|REPORT) RequestId/.test(event.message ?? '')) continue;
+          seen.add(id);
+          console.log(`[${name}] ${(event.message ?? '').trim()}`);
+        }
+      }
+      if (seen.size > 50_000) seen.clear();
+    } catch {
+      /* the emulator is restarting or stopping */
+    }
+  }
+}
+void followLambdaLogs(emulator.endpoint);
 
 // Follow the emulator's log file from its current end.
 const log = emulator.kind === 'ministack' ? logFile('ministack', Number(new URL(emulator.endpoint).port)) : undefined;

@@ -27,7 +27,8 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
 
     const acked = new Map<string, number>();
     const ackedAt = new Map<string, number>();
-    const fencesSeen = new Map<string, number[]>();
+    /** Per message: [when its lease began (the `now` the lease was conditioned on), fence]. */
+    const fencesSeen = new Map<string, Array<[number, number]>>();
     const deliveredAfterAck: string[] = [];
     let abandoned = 0;
     let leaseLost = 0;
@@ -50,7 +51,7 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
             // Q1: a receive that began after an ack had completed must never return that message.
             const ackTime = ackedAt.get(m.messageId);
             if (ackTime !== undefined && receiveStartedAt > ackTime) deliveredAfterAck.push(m.messageId);
-            fencesSeen.set(m.messageId, [...(fencesSeen.get(m.messageId) ?? []), m.fence]);
+            fencesSeen.set(m.messageId, [...(fencesSeen.get(m.messageId) ?? []), [m.leaseUntil - 2_000, m.fence]]);
             if (random() < 0.05) {
               abandoned++; // crash: never ack, the lease must expire and the message come back
               return;
@@ -73,8 +74,10 @@ describe(`DurableQueue under concurrency (${emulatorName()})`, () => {
     expect([...acked.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(acked.keys())).toEqual(sent);
     expect(deliveredAfterAck).toEqual([]);
-    for (const [, fences] of fencesSeen) {
-      // In delivery order, every delivery of a message carried a higher fence (Q2).
+    for (const [, leases] of fencesSeen) {
+      // A lease can only begin after the previous one ended, so ordered by when they began, the
+      // deliveries of a message carried ever higher fences (Q2).
+      const fences = [...leases].sort((a, b) => a[0] - b[0]).map(([, fence]) => fence);
       expect(fences.every((f, i) => i === 0 || f > (fences[i - 1] as number))).toBe(true);
     }
     const stats = await producer.stats({ consistency: 'strong' });

@@ -513,11 +513,13 @@ describe('DurableQueue', () => {
       await queue.send({ body: 'delayed', delaySeconds: 600 });
       const [leased] = await queue.receive({ visibilityTimeoutSeconds: 300 });
       expect(leased).toBeDefined();
+      h.clock.advance(5_000);
       expect(await queue.stats({ consistency: 'strong' })).toEqual({
         visible: 3,
         inFlight: 1,
         delayed: 1,
         deadLettered: 0,
+        oldestAgeSeconds: 5, // the oldest message not acked and not delayed
         consistency: 'strong',
       });
     });
