@@ -16,14 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateTableCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -36,6 +29,7 @@ import { CostMeter, type CostSnapshot } from '../functions/adapters/cost-meter';
 import { QueueService } from '../functions/adapters/dynamodb/durable-queue';
 import { PRICES, usdPerMillion } from '../functions/core/cost';
 import { ensureEmulator } from '../scripts/emulator';
+import { createPlainTable } from '../test/support/tables';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -83,23 +77,6 @@ function randomBody(targetBytes: number): string {
   return Buffer.from(Array.from({ length: targetBytes }, () => Math.floor(Math.random() * 256)))
     .toString('base64')
     .slice(0, targetBytes);
-}
-
-async function createTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
 }
 
 interface Row {
@@ -397,8 +374,8 @@ async function main(): Promise<void> {
   const admin = dynamo();
   const table = `concord-bench-${suffix}`;
   const rawTable = `concord-bench-raw-${suffix}`;
-  await createTable(admin, table);
-  await createTable(admin, rawTable);
+  await createPlainTable(admin, table);
+  await createPlainTable(admin, rawTable);
   const bucket = `concord-bench-${suffix}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 

@@ -1414,7 +1414,27 @@ export class DurableQueue {
         ? delaySeconds * 1000
         : fullJitterBackoffMs(receipt.receiveCount, this.deps.entropy.unit(), this.deps.nackBackoff);
     if (receipt.seq === undefined && delayMs > 0) return this.nackByMoving(receipt, guard, now, delayMs);
+    await this.updateHeldLease(
+      'nack',
+      receipt,
+      guard,
+      (values) => `SET ${Attr.visibleAt} = ${values.add(num(now + delayMs))} REMOVE ${Attr.leaseToken}`,
+    );
+  }
+
+  /**
+   * One conditional UpdateItem by the lease holder (nack, extend): on the receipt's item, guarded by
+   * `guard` (and, in a FIFO group, by the head still being the receipt's message). A failure is
+   * judged: an earlier attempt of ours that applied (Q3) is success, anything else LeaseLost (Q2).
+   */
+  private async updateHeldLease(
+    op: 'nack' | 'extend',
+    receipt: Receipt,
+    guard: Guard,
+    update: (values: ExpressionValues) => string,
+  ): Promise<void> {
     const values = new ExpressionValues();
+    const updateExpression = update(values);
     const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
     try {
       await this.retryingConflicts(() =>
@@ -1422,7 +1442,7 @@ export class DurableQueue {
           new UpdateItemCommand({
             TableName: this.deps.tableName,
             Key: this.receiptItemKey(receipt),
-            UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(now + delayMs))} REMOVE ${Attr.leaseToken}`,
+            UpdateExpression: updateExpression,
             ConditionExpression: guardCondition(guard, values) + fifoHead,
             ExpressionAttributeValues: values.attributeValues,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -1431,7 +1451,7 @@ export class DurableQueue {
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      this.throwUnlessAppliedEarlier('nack', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
+      this.throwUnlessAppliedEarlier(op, receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
     }
   }
 
@@ -1529,25 +1549,7 @@ export class DurableQueue {
     const now = this.deps.clock.now();
     const leaseUntil = now + seconds * 1000;
     const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
-    const values = new ExpressionValues();
-    const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
-    try {
-      await this.retryingConflicts(() =>
-        this.deps.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: this.deps.tableName,
-            Key: this.receiptItemKey(receipt),
-            UpdateExpression: `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`,
-            ConditionExpression: guardCondition(guard, values) + fifoHead,
-            ExpressionAttributeValues: values.attributeValues,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      this.throwUnlessAppliedEarlier('extend', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
-    }
+    await this.updateHeldLease('extend', receipt, guard, (values) => `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`);
     // The receipt carries the expiry used to settle an ambiguous ack (Q3), so hand out a fresh one.
     return { leaseUntil, receipt: encodeReceipt({ ...receipt, leaseUntil }) };
   }
