@@ -16,6 +16,24 @@ describe('transfers through the real state machine (MiniStack)', () => {
   const id = () => uniqueName('tx').replace(/[^A-Za-z0-9_-]/g, '');
   const balances = async (a: string, b: string) => [await h.rigs['bank-a']!.bank.account(a), await h.rigs['bank-b']!.bank.account(b)];
 
+  it('a duplicate start of the same transaction id yields one transaction', async () => {
+    const [a, b] = [id(), id()];
+    await h.rigs['bank-a']!.bank.open(a, 1_000);
+    await h.rigs['bank-b']!.bank.open(b, 0);
+    const txId = id();
+    const starts = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        h.transfer('transfer-2pc', txId, { bank: 'bank-a', id: a }, [{ bank: 'bank-b', id: b, amount: 100 }]),
+      ),
+    );
+    expect(starts.filter((s) => !s.duplicate)).toHaveLength(1);
+    expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED', epoch: 1 });
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 900, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
+  });
+
   for (const mode of ['2pc', 'saga'] as const) {
     it(`${mode}: commits a transfer between two banks`, async () => {
       const [a, b] = [id(), id()];

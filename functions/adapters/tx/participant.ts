@@ -24,7 +24,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock';
@@ -91,6 +91,11 @@ export interface ParticipantOptions<P> {
   readonly clock?: Clock;
   /** Test hook: called at numbered crash points; throwing there simulates a crash. */
   readonly crashPoint?: (point: 'P1' | 'P2' | 'P3', message: CoordinatorEnvelope) => void;
+  /**
+   * While a phase runs, SendTaskHeartbeat this often, so that a state machine task with
+   * HeartbeatSeconds sees a slow participant as alive. @default 10000
+   */
+  readonly heartbeatEveryMs?: number;
 }
 
 export interface HandleResult {
@@ -132,6 +137,21 @@ export class Participant<P = unknown> {
   /** Handles one coordinator message (an SQS body). Throws only for failures worth a redelivery. */
   async handle(body: string | CoordinatorEnvelope): Promise<HandleResult> {
     const message = coordinatorMessageSchema.parse(typeof body === 'string' ? JSON.parse(body) : body);
+    const token = message.taskToken;
+    const heartbeat = token
+      ? setInterval(() => {
+          // A heartbeat for a task that is gone fails harmlessly; the reply will say so.
+          this.options.sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })).catch(() => undefined);
+        }, this.options.heartbeatEveryMs ?? 10_000)
+      : undefined;
+    try {
+      return await this.handlePhase(message);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async handlePhase(message: CoordinatorEnvelope): Promise<HandleResult> {
     this.options.crashPoint?.('P1', message);
     const handlers = this.options.handlers[message.participant];
     const key = participantRecordKey(message.txId, message.participant);

@@ -22,3 +22,45 @@ describe('sqsBatchHandler', () => {
     expect(handled.sort()).toEqual(['ok-1', 'ok-2']);
   });
 });
+
+describe('Participant heartbeats', () => {
+  it('sends SendTaskHeartbeat while a slow phase runs, and stops after the reply', async () => {
+    const { Participant } = await import('../../../functions/adapters/tx/participant');
+    const sent: string[] = [];
+    const sfn = { send: async (command: { constructor: { name: string } }) => void sent.push(command.constructor.name) };
+    const dynamodb = {
+      send: async (command: { constructor: { name: string } }) =>
+        command.constructor.name === 'GetItemCommand' ? { Item: undefined } : {},
+    };
+    const participant = new Participant({
+      dynamodb: dynamodb as never,
+      tableName: 't',
+      sfn: sfn as never,
+      coordinatorTable: 'c',
+      heartbeatEveryMs: 20,
+      handlers: {
+        debit: {
+          prepare: async () => {
+            await new Promise((r) => setTimeout(r, 110));
+            return { writes: [] };
+          },
+        },
+      },
+    });
+    await participant.handle({
+      transaction: 't',
+      mode: '2pc',
+      txId: 'tx1',
+      epoch: 1,
+      participant: 'debit',
+      phase: 'prepare',
+      payload: {},
+      taskToken: 'tok',
+    });
+    const beats = sent.filter((name) => name === 'SendTaskHeartbeatCommand').length;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    expect(sent.at(-1)).toBe('SendTaskSuccessCommand');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(sent.filter((name) => name === 'SendTaskHeartbeatCommand')).toHaveLength(beats);
+  });
+});
