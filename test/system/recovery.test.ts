@@ -53,6 +53,18 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     return { a, b, from: { bank: 'bank-a', id: a }, to: [{ bank: 'bank-b', id: b, amount: 100 }] };
   }
   const balances = async (a: string, b: string) => [await h.rigs['bank-a']!.bank.account(a), await h.rigs['bank-b']!.bank.account(b)];
+  /** Nothing moved and no hold is left: the outcome of every abort. */
+  const expectUntouched = async (a: string, b: string) =>
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 500, held: 0 },
+      { id: b, balance: 0, held: 0 },
+    ]);
+  /** The 100 moved exactly once and no hold is left: the outcome of every commit. */
+  const expectTransferred = async (a: string, b: string) =>
+    expect(await balances(a, b)).toEqual([
+      { id: a, balance: 400, held: 0 },
+      { id: b, balance: 100, held: 0 },
+    ]);
   const stop = (type: string, name: string) =>
     (h.sfn as SFNClient).send(
       new StopExecutionCommand({
@@ -61,6 +73,12 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
         cause: 'test: the coordinator crashed here',
       }),
     );
+  /** C4: the coordinator stops right after writing COMMIT, before phase two starts. */
+  async function crashAfterCommitDecision(txId: string, from: Parameters<Harness['transfer']>[2], to: Parameters<Harness['transfer']>[3]) {
+    await h.transfer('c4', txId, from, to);
+    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    await stop('c4', txId);
+  }
   /** Time passes for the sweeper only: it sees every open transaction as overdue. */
   async function sweep() {
     sweeperClock.advance(10 * 60_000);
@@ -90,10 +108,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const { recovered } = await sweep();
     expect(recovered).toContainEqual({ txId, decision: 'ABORT', presumed: true });
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT', epoch: 2 });
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 500, held: 0 },
-      { id: b, balance: 0, held: 0 },
-    ]);
+    await expectUntouched(a, b);
     h.stopWorkers();
   });
 
@@ -111,10 +126,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
       'both participants aborted',
       async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'ABORTED',
     );
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 500, held: 0 },
-      { id: b, balance: 0, held: 0 },
-    ]);
+    await expectUntouched(a, b);
     h.stopWorkers();
   });
 
@@ -132,10 +144,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     await sweep();
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
     await waitUntil('holds released', async () => (await h.rigs['bank-a']!.bank.account(a)).held === 0);
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 500, held: 0 },
-      { id: b, balance: 0, held: 0 },
-    ]);
+    await expectUntouched(a, b);
     h.stopWorkers();
   });
 
@@ -143,17 +152,12 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const { a, b, from, to } = await accounts(500);
     h.startWorkers();
     const txId = id();
-    await h.transfer('c4', txId, from, to);
-    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
-    await stop('c4', txId);
+    await crashAfterCommitDecision(txId, from, to);
     const { recovered } = await sweep();
     expect(recovered).toContainEqual({ txId, decision: 'COMMIT', presumed: false });
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED', epoch: 2 });
     await waitUntil('credited', async () => (await h.rigs['bank-b']!.bank.account(b)).balance === 100);
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 400, held: 0 },
-      { id: b, balance: 100, held: 0 },
-    ]);
+    await expectTransferred(a, b);
     h.stopWorkers();
   });
 
@@ -161,18 +165,13 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const { a, b, from, to } = await accounts(500);
     h.startWorkers();
     const txId = id();
-    await h.transfer('c4', txId, from, to);
-    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
-    await stop('c4', txId);
+    await crashAfterCommitDecision(txId, from, to);
     h.stopWorkers();
     const resolvedA = await h.rigs['bank-a']!.participant.resolveInDoubt(0);
     const resolvedB = await h.rigs['bank-b']!.participant.resolveInDoubt(0);
     expect(resolvedA).toContainEqual({ txId, participant: 'debit', decision: 'COMMIT' });
     expect(resolvedB).toContainEqual({ txId, participant: 'credit', decision: 'COMMIT' });
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 400, held: 0 },
-      { id: b, balance: 100, held: 0 },
-    ]);
+    await expectTransferred(a, b);
   });
 
   it('C5: phase two delivered to one participant only -> recovery completes the other, once', async () => {
@@ -189,10 +188,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     h.startWorkers(['bank-b']); // gets the commit of epoch 1 and of epoch 2
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED' });
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 400, held: 0 },
-      { id: b, balance: 100, held: 0 },
-    ]);
+    await expectTransferred(a, b);
     h.stopWorkers();
   });
 
@@ -206,10 +202,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     expect((await h.coordinator.view(txId)).status).toBe('PENDING');
     await sweep();
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED' });
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 400, held: 0 },
-      { id: b, balance: 100, held: 0 },
-    ]);
+    await expectTransferred(a, b);
     h.stopWorkers();
   });
 
@@ -224,10 +217,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     h.startWorkers(['bank-b']);
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
     expect(await h.rigs['bank-b']!.participant.record(txId, 'credit')).toMatchObject({ state: 'COMPENSATED' });
-    expect(await balances(a, b)).toEqual([
-      { id: a, balance: 500, held: 0 },
-      { id: b, balance: 0, held: 0 },
-    ]);
+    await expectUntouched(a, b);
     h.stopWorkers();
   });
 
@@ -253,10 +243,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
           const end = await h.waitForEnd(txId, 90_000);
           expect(end, end.decisionReason).toMatchObject({ status: 'COMMITTED' });
           expect(crashed.size).toBe(4); // prepare and commit, at both participants
-          expect(await balances(a, b)).toEqual([
-            { id: a, balance: 400, held: 0 },
-            { id: b, balance: 100, held: 0 },
-          ]);
+          await expectTransferred(a, b);
         } finally {
           h.stopWorkers();
           h.rigs['bank-a']!.participant = saved.a;
@@ -274,10 +261,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
         await h.transfer('transfer-2pc', txId, from, to);
         expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
         expect(fault.injected).toBe(4);
-        expect(await balances(a, b)).toEqual([
-          { id: a, balance: 400, held: 0 },
-          { id: b, balance: 100, held: 0 },
-        ]);
+        await expectTransferred(a, b);
       } finally {
         fault.remove();
         h.stopWorkers();
@@ -294,10 +278,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       h.startWorkers();
       expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
-      expect(await balances(a, b)).toEqual([
-        { id: a, balance: 400, held: 0 },
-        { id: b, balance: 100, held: 0 },
-      ]);
+      await expectTransferred(a, b);
       h.stopWorkers();
     });
   });
