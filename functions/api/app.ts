@@ -8,12 +8,13 @@ import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { quote } from '../core/errors';
+import { parseInput } from '../core/validation';
 import { bankRoutes } from './bank-routes';
 import { ErrorCode, httpError, toHttpError } from './errors';
 import { type OpenApiDocument, openApiDocument } from './openapi';
 import type { ApiDeps, ApiLogger } from './ports';
 import { queueRoutes } from './queue-routes';
-import { parseInput, readJsonBody } from './request';
+import { readJsonBody } from './request';
 import { type AnyRoute, honoPath, pathPattern, route } from './route';
 import { openApiResponse } from './schemas';
 

@@ -1,9 +1,9 @@
 /** DESIGN.md "HTTP API (v1)": the queue routes. A queue exists on first use; PUT configures it. */
 import { ValidationError } from '../core/errors';
+import { withoutUndefined } from '../core/validation';
 import type { ReceivedMessage } from '../queue';
 import { ErrorCode } from './errors';
 import type { ApiDeps } from './ports';
-import { withoutUndefined } from './request';
 import { type AnyRoute, route } from './route';
 import {
   ackBody,

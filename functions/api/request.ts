@@ -3,47 +3,11 @@
  * against the zod schemas the OpenAPI document is generated from. Nothing is written before this
  * has passed.
  */
-import type { z } from 'zod';
 import { PayloadTooLargeError, quote, ValidationError } from '../core/errors';
 import { UnsupportedMediaTypeError } from './errors';
 
 /** DESIGN.md: a request body over 1 MiB is refused (API Gateway's own limit is 10 MB, Lambda's 6 MB). */
 export const MAX_REQUEST_BODY_BYTES = 1_048_576;
-
-/**
- * Parses `value` with `schema` or throws a ValidationError naming the first offending field,
- * dotted and prefixed with `prefix`, and quoting the value it found there.
- *
- * core/queue/config.ts's parseOrThrow does the same for the library; this one also names an
- * unknown field itself (zod reports it at its parent) and quotes the bad value.
- */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (!issue) throw new ValidationError(prefix || '(body)', 'invalid');
-  const path = issue.path.map(String);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    path.push(key);
-    message = 'unknown field';
-  } else {
-    const found = valueAt(value, issue.path);
-    if (found !== undefined) message += `, got ${quote(found)}`;
-  }
-  const field = [prefix, ...path].filter(Boolean).join('.') || '(body)';
-  throw new ValidationError(field, message);
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
 
 /**
  * Reads a JSON body: refuses it (413) before reading when Content-Length says it is too large, and
@@ -105,13 +69,4 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array>
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-/**
- * zod types a left-out optional field as `field?: T | undefined`; the library's option bags are
- * declared under exactOptionalPropertyTypes as `field?: T`. This drops the undefined ones.
- */
-export type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
-export function withoutUndefined<T extends object>(value: T): Defined<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Defined<T>;
 }

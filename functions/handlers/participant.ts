@@ -4,16 +4,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import { readEnv, required } from '../adapters/env';
 import { Participant, sqsBatchHandler } from '../adapters/tx/participant';
 import { Bank, type TransferLeg } from '../bank/bank';
 import { transferDefinition } from '../bank/transfer';
-import { readEnv } from './env';
 
 const env = readEnv({
-  CONCORD_BANK_NAME: z.string().min(1),
-  CONCORD_BANK_TABLE: z.string().min(1),
-  CONCORD_COORDINATOR_TABLE: z.string().min(1),
+  CONCORD_BANK_NAME: required,
+  CONCORD_BANK_TABLE: required,
+  CONCORD_COORDINATOR_TABLE: required,
 });
 
 const dynamodb = new DynamoDBClient({});

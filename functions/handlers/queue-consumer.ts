@@ -9,14 +9,13 @@
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import { list, optional, readEnv, required } from '../adapters/env';
 import { QueueService, type ReceivedMessage } from '../queue';
-import { readEnv } from './env';
 
 const env = readEnv({
-  CONCORD_QUEUE_TABLE: z.string().min(1),
-  CONCORD_CLAIM_CHECK_BUCKET: z.string().min(1).optional(),
-  CONCORD_CONSUMED_QUEUES: z.string().min(1),
+  CONCORD_QUEUE_TABLE: required,
+  CONCORD_CLAIM_CHECK_BUCKET: optional,
+  CONCORD_CONSUMED_QUEUES: list,
 });
 
 const dynamodb = new DynamoDBClient({});
@@ -25,7 +24,7 @@ const queues = new QueueService({
   tableName: env.CONCORD_QUEUE_TABLE,
   ...(env.CONCORD_CLAIM_CHECK_BUCKET ? { claimCheck: { s3: new S3Client({}), bucket: env.CONCORD_CLAIM_CHECK_BUCKET } } : {}),
 });
-const consumed = env.CONCORD_CONSUMED_QUEUES.split(',').map((q) => q.trim());
+const consumed = env.CONCORD_CONSUMED_QUEUES;
 const DRAIN_BUDGET_MS = 20_000;
 
 /** The example's processing: count what was consumed, per queue (a stand-in for real work). */

@@ -6,14 +6,13 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import { list, readEnv, required } from '../adapters/env';
 import { QueueService } from '../queue';
-import { readEnv } from './env';
 
 const env = readEnv({
-  CONCORD_QUEUE_TABLE: z.string().min(1),
-  CONCORD_WATCHED_QUEUES: z.string().min(1),
-  CONCORD_METRICS_NAMESPACE: z.string().default('Concord'),
+  CONCORD_QUEUE_TABLE: required,
+  CONCORD_WATCHED_QUEUES: list,
+  CONCORD_METRICS_NAMESPACE: required.default('Concord'),
 });
 
 const queues = new QueueService({ dynamodb: new DynamoDBClient({}), tableName: env.CONCORD_QUEUE_TABLE });
@@ -21,7 +20,7 @@ const metrics = new Metrics({ namespace: env.CONCORD_METRICS_NAMESPACE, serviceN
 
 export const handler = async (): Promise<Record<string, unknown>> => {
   const out: Record<string, unknown> = {};
-  for (const name of env.CONCORD_WATCHED_QUEUES.split(',').map((q) => q.trim())) {
+  for (const name of env.CONCORD_WATCHED_QUEUES) {
     const stats = await queues.queue(name).stats();
     const single = metrics.singleMetric();
     single.addDimension('Queue', name);

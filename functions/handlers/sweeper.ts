@@ -6,16 +6,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { json, readEnv, required } from '../adapters/env';
 import { cryptoEntropy } from '../adapters/system';
 import type { RegisteredStateMachine } from '../adapters/tx/coordinator';
 import { Sweeper } from '../adapters/tx/sweeper';
 import { transferDefinition } from '../bank/transfer';
 import { bytesToBase64Url } from '../core/encoding';
-import { jsonEnv, readEnv } from './env';
 
 const env = readEnv({
-  CONCORD_COORDINATOR_TABLE: z.string().min(1),
-  CONCORD_STATE_MACHINES: jsonEnv(z.record(z.string(), z.string())),
+  CONCORD_COORDINATOR_TABLE: required,
+  CONCORD_STATE_MACHINES: json(z.record(z.string(), required)),
 });
 
 const definitions = [transferDefinition('2pc'), transferDefinition('saga')];

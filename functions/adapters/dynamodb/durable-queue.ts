@@ -27,7 +27,6 @@ import {
   applyConfigPatch,
   extendInputSchema,
   nackInputSchema,
-  parseOrThrow,
   type QueueConfig,
   type QueueConfigPatch,
   QueueDefaults,
@@ -51,6 +50,7 @@ import {
   leaseAppliedEarlier,
 } from '../../core/queue/lease';
 import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../core/queue/receipt';
+import { parseInput } from '../../core/validation';
 import { BodyStore, type ClaimCheckStore, claimCheckKey } from '../body-store';
 import { cryptoEntropy, realSleep, systemClock } from '../system';
 import {
@@ -238,7 +238,7 @@ export class QueueService {
   queue(name: string): DurableQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new DurableQueue(parseOrThrow(queueNameSchema, name, 'queue'), this.deps);
+      queue = new DurableQueue(parseInput(queueNameSchema, name, 'queue'), this.deps);
       this.queues.set(name, queue);
     }
     return queue;
@@ -308,7 +308,7 @@ export class DurableQueue {
 
   /** PUT semantics: fields given are changed, others keep their value. */
   async configure(patch: QueueConfigPatch): Promise<QueueConfig> {
-    const parsed = parseOrThrow(queueConfigPatchSchema, patch);
+    const parsed = parseInput(queueConfigPatchSchema, patch);
     for (let attempt = 0; ; attempt++) {
       const current = await this.load(false, true);
       const next = applyConfigPatch(current.config, parsed, current.exists);
@@ -389,7 +389,7 @@ export class DurableQueue {
   // Send
 
   async send(input: SendInput): Promise<SendResult> {
-    const message = parseOrThrow(sendInputSchema, input);
+    const message = parseInput(sendInputSchema, input);
     const loaded = await this.load(true);
     this.checkFifoFields(message, loaded.config, '');
     return loaded.config.fifo ? this.sendFifo(message, loaded, []) : this.sendStandard(message, loaded);
@@ -685,7 +685,7 @@ export class DurableQueue {
     if (!Array.isArray(messages) || messages.length === 0 || messages.length > 25) {
       throw new ValidationError('messages', 'must hold 1..25 messages');
     }
-    const parsed = messages.map((m, i) => parseOrThrow(sendInputSchema, m, `messages.${i}`));
+    const parsed = messages.map((m, i) => parseInput(sendInputSchema, m, `messages.${i}`));
     const loaded = await this.load(true);
     parsed.forEach((m, i) => {
       this.checkFifoFields(m, loaded.config, `messages.${i}.`);
@@ -728,7 +728,7 @@ export class DurableQueue {
   // Receive
 
   async receive(input: ReceiveInput = {}): Promise<ReceivedMessage[]> {
-    const options = parseOrThrow(receiveInputSchema, input);
+    const options = parseInput(receiveInputSchema, input);
     const loaded = await this.load(true);
     const max = options.max ?? 1;
     const visibilityMs = (options.visibilityTimeoutSeconds ?? loaded.config.visibilityTimeoutSeconds) * 1000;
@@ -1404,7 +1404,7 @@ export class DurableQueue {
    */
   async nack(receiptText: string, options: { delaySeconds?: number } = {}): Promise<void> {
     const receipt = this.parseReceipt(receiptText);
-    const { delaySeconds } = parseOrThrow(nackInputSchema, options);
+    const { delaySeconds } = parseInput(nackInputSchema, options);
     const loaded = await this.load(false);
     const now = this.deps.clock.now();
     const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
@@ -1545,7 +1545,7 @@ export class DurableQueue {
   /** Heartbeat: the lease now ends `visibilityTimeoutSeconds` from now. Returns the new expiry. */
   async extend(receiptText: string, visibilityTimeoutSeconds: number): Promise<{ leaseUntil: number; receipt: string }> {
     const receipt = this.parseReceipt(receiptText);
-    const { visibilityTimeoutSeconds: seconds } = parseOrThrow(extendInputSchema, { visibilityTimeoutSeconds });
+    const { visibilityTimeoutSeconds: seconds } = parseInput(extendInputSchema, { visibilityTimeoutSeconds });
     const now = this.deps.clock.now();
     const leaseUntil = now + seconds * 1000;
     const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConflictError, ValidationError } from '../errors';
+import { ConflictError } from '../errors';
+import { withoutUndefined } from '../validation';
 
 /** Hard limits, mostly SQS's, so a Concord queue can stand in for an SQS queue. */
 export const QueueLimits = {
@@ -82,18 +83,6 @@ export type ReceiveInput = z.infer<typeof receiveInputSchema>;
 export const nackInputSchema = z.object({ delaySeconds: int(0, QueueLimits.maxDelaySeconds).optional() }).strict();
 export const extendInputSchema = z.object({ visibilityTimeoutSeconds: int(0, QueueLimits.maxVisibilityTimeoutSeconds) }).strict();
 
-/**
- * Parse `value` with `schema` or throw a ValidationError naming the first offending field
- * (prefixed with `path`), quoting the rule it broke.
- */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, path = ''): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || '(body)';
-  throw new ValidationError(field, issue?.message ?? 'invalid');
-}
-
 export function resolveConfig(stored: Partial<QueueConfig> | undefined): QueueConfig {
   return { ...QueueDefaults, ...stored };
 }
@@ -104,7 +93,7 @@ export function resolveConfig(stored: Partial<QueueConfig> | undefined): QueueCo
  * already stored in the dropped shards would become invisible to receivers).
  */
 export function applyConfigPatch(current: QueueConfig, patch: QueueConfigPatch, queueExists: boolean): QueueConfig {
-  const next = resolveConfig({ ...current, ...(stripUndefined(patch) as Partial<QueueConfig>) });
+  const next = resolveConfig({ ...current, ...(withoutUndefined(patch) as Partial<QueueConfig>) });
   if (queueExists && next.fifo !== current.fifo) {
     throw new ConflictError(`fifo: cannot change from ${current.fifo} to ${next.fifo} on an existing queue`);
   }
@@ -115,8 +104,4 @@ export function applyConfigPatch(current: QueueConfig, patch: QueueConfigPatch, 
     throw new ConflictError('shards: cannot change on a FIFO queue (a message group must stay in one shard)');
   }
   return next;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -12,7 +12,6 @@ import type { Account } from '../../../functions/bank/bank';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../functions/core/errors';
 import {
   applyConfigPatch,
-  parseOrThrow,
   type QueueConfig,
   QueueDefaults,
   QueueLimits,
@@ -23,6 +22,7 @@ import {
 import { LeaseLossReason, LeaseLost } from '../../../functions/core/queue/errors';
 import type { ExecutionInput, TxStatus } from '../../../functions/core/tx/asl';
 import type { ParticipantRecord } from '../../../functions/core/tx/participant-state';
+import { parseInput } from '../../../functions/core/validation';
 import type { DeadLetter, ReceivedMessage } from '../../../functions/queue';
 
 export class FakeClock {
@@ -74,7 +74,7 @@ export class FakeQueue extends Faulty implements QueuePort {
 
   async send(input: Parameters<QueuePort['send']>[0]) {
     this.checkFault();
-    const message = parseOrThrow(sendInputSchema, input);
+    const message = parseInput(sendInputSchema, input);
     if (Buffer.byteLength(message.body) > QueueLimits.maxBodyBytes) throw new PayloadTooLargeError('body over 1 MiB');
     const earlier = message.dedupId !== undefined ? this.dedup.get(message.dedupId) : undefined;
     if (earlier) return { messageId: earlier, duplicate: true };
@@ -96,7 +96,7 @@ export class FakeQueue extends Faulty implements QueuePort {
 
   async receive(input: Parameters<QueuePort['receive']>[0] = {}): Promise<ReceivedMessage[]> {
     this.checkFault();
-    const options = parseOrThrow(receiveInputSchema, input);
+    const options = parseInput(receiveInputSchema, input);
     const now = this.clock.now();
     const received: ReceivedMessage[] = [];
     for (const m of this.messages.values()) {
@@ -226,7 +226,7 @@ export class FakeQueues extends Faulty {
   }
   queue(name: string): FakeQueue {
     this.checkFault();
-    parseOrThrow(queueNameSchema, name, 'queue');
+    parseInput(queueNameSchema, name, 'queue');
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new FakeQueue(name, this.clock);

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '../../../functions/core/errors';
 import {
   applyConfigPatch,
-  parseOrThrow,
   QueueDefaults,
   queueConfigPatchSchema,
   queueNameSchema,
   receiveInputSchema,
   sendInputSchema,
 } from '../../../functions/core/queue/config';
+import { parseInput } from '../../../functions/core/validation';
 
 const fieldOf = (fn: () => unknown): string => {
   try {
@@ -22,30 +22,30 @@ const fieldOf = (fn: () => unknown): string => {
 
 describe('input validation names the offending field', () => {
   it.each([
-    ['queue name with a space', () => parseOrThrow(queueNameSchema, 'my queue', 'queue'), 'queue'],
-    ['queue name of 81 chars', () => parseOrThrow(queueNameSchema, 'a'.repeat(81), 'queue'), 'queue'],
-    ['body not a string', () => parseOrThrow(sendInputSchema, { body: 5 }), 'body'],
-    ['missing body', () => parseOrThrow(sendInputSchema, {}), 'body'],
-    ['delay over 900 s', () => parseOrThrow(sendInputSchema, { body: 'x', delaySeconds: 901 }), 'delaySeconds'],
-    ['fractional delay', () => parseOrThrow(sendInputSchema, { body: 'x', delaySeconds: 1.5 }), 'delaySeconds'],
-    ['group id with a space', () => parseOrThrow(sendInputSchema, { body: 'x', groupId: 'a b' }), 'groupId'],
-    ['unknown field', () => parseOrThrow(sendInputSchema, { body: 'x', colour: 'red' }), '(body)'],
-    ['max 11', () => parseOrThrow(receiveInputSchema, { max: 11 }), 'max'],
-    ['wait 21', () => parseOrThrow(receiveInputSchema, { waitSeconds: 21 }), 'waitSeconds'],
-    ['maxReceiveCount 0', () => parseOrThrow(queueConfigPatchSchema, { maxReceiveCount: 0 }), 'maxReceiveCount'],
+    ['queue name with a space', () => parseInput(queueNameSchema, 'my queue', 'queue'), 'queue'],
+    ['queue name of 81 chars', () => parseInput(queueNameSchema, 'a'.repeat(81), 'queue'), 'queue'],
+    ['body not a string', () => parseInput(sendInputSchema, { body: 5 }), 'body'],
+    ['missing body', () => parseInput(sendInputSchema, {}), 'body'],
+    ['delay over 900 s', () => parseInput(sendInputSchema, { body: 'x', delaySeconds: 901 }), 'delaySeconds'],
+    ['fractional delay', () => parseInput(sendInputSchema, { body: 'x', delaySeconds: 1.5 }), 'delaySeconds'],
+    ['group id with a space', () => parseInput(sendInputSchema, { body: 'x', groupId: 'a b' }), 'groupId'],
+    ['unknown field, named itself', () => parseInput(sendInputSchema, { body: 'x', colour: 'red' }), 'colour'],
+    ['max 11', () => parseInput(receiveInputSchema, { max: 11 }), 'max'],
+    ['wait 21', () => parseInput(receiveInputSchema, { waitSeconds: 21 }), 'waitSeconds'],
+    ['maxReceiveCount 0', () => parseInput(queueConfigPatchSchema, { maxReceiveCount: 0 }), 'maxReceiveCount'],
     [
       'a 0 s visibility timeout (a lease that could never be acked)',
-      () => parseOrThrow(queueConfigPatchSchema, { visibilityTimeoutSeconds: 0 }),
+      () => parseInput(queueConfigPatchSchema, { visibilityTimeoutSeconds: 0 }),
       'visibilityTimeoutSeconds',
     ],
-    ['a 0 s lease on receive', () => parseOrThrow(receiveInputSchema, { visibilityTimeoutSeconds: 0 }), 'visibilityTimeoutSeconds'],
-    ['nested path prefix', () => parseOrThrow(sendInputSchema, { body: 1 }, 'messages.3'), 'messages.3.body'],
+    ['a 0 s lease on receive', () => parseInput(receiveInputSchema, { visibilityTimeoutSeconds: 0 }), 'visibilityTimeoutSeconds'],
+    ['nested path prefix', () => parseInput(sendInputSchema, { body: 1 }, 'messages.3'), 'messages.3.body'],
   ])('%s', (_, fn, field) => {
     expect(fieldOf(fn)).toBe(field);
   });
 
   it('quotes the rule in the message', () => {
-    expect(() => parseOrThrow(queueNameSchema, 'a b', 'queue')).toThrow(/queue: must match \[A-Za-z0-9_-\]\{1,80\}/);
+    expect(() => parseInput(queueNameSchema, 'a b', 'queue')).toThrow(/queue: must match \[A-Za-z0-9_-\]\{1,80\}/);
   });
 });
 
