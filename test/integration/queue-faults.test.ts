@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
 import { emulatorName } from '../support/aws';
-import { FailFirstAttempt, LostResponses } from '../support/faults';
+import { ConflictOnce, FailFirstAttempt, LostResponses } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
 /**
@@ -130,5 +130,65 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     expect(second?.body).toBe('second');
     await queue.ack(second!.receipt);
     expect(await h.partition(pk)).toEqual([]);
+  });
+});
+
+/**
+ * A single-item write that meets a transaction in progress on its item fails with a
+ * TransactionConflictException (not applied, not retried by the SDK): the queue retries it itself,
+ * and each retry must be a request DynamoDB accepts.
+ */
+describe(`Writes that meet a transaction in progress (${emulatorName()})`, () => {
+  async function leasedMessage() {
+    const h = await queueHarness();
+    const queue = h.service().queue('conflicts');
+    await queue.configure({ shards: 1 });
+    await queue.send({ body: 'contended' });
+    const [message] = await queue.receive({ visibilityTimeoutSeconds: 30 });
+    return { h, queue, message: message! };
+  }
+
+  /** Every value a request carries is used by one of its expressions (DynamoDB rejects it otherwise). */
+  function expectOnlyUsedValues(input: Record<string, unknown>) {
+    const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].join(' ');
+    const unused = Object.keys((input.ExpressionAttributeValues as object | undefined) ?? {}).filter(
+      (placeholder) => !new RegExp(`${placeholder}(?![0-9])`).test(expressions),
+    );
+    expect(unused).toEqual([]);
+  }
+
+  it('an ack is retried after a TransactionConflictException', async () => {
+    const { h, queue, message } = await leasedMessage();
+    const fault = new ConflictOnce(h.dynamodb, { operation: 'DeleteItem' });
+    await queue.ack(message.receipt);
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(fault.sentAfterConflict).toHaveLength(1);
+    for (const input of fault.sentAfterConflict) expectOnlyUsedValues(input);
+    expect(await queue.stats({ consistency: 'strong' })).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it('a nack is retried after a TransactionConflictException', async () => {
+    const { h, queue, message } = await leasedMessage();
+    const fault = new ConflictOnce(h.dynamodb, { operation: 'UpdateItem' });
+    await queue.nack(message.receipt, { delaySeconds: 0 });
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(fault.sentAfterConflict).toHaveLength(1);
+    for (const input of fault.sentAfterConflict) expectOnlyUsedValues(input);
+    const [again] = await queue.receive();
+    expect(again).toMatchObject({ messageId: message.messageId, receiveCount: 2 });
+  });
+
+  it('an extend is retried after a TransactionConflictException', async () => {
+    const { h, queue, message } = await leasedMessage();
+    const fault = new ConflictOnce(h.dynamodb, { operation: 'UpdateItem' });
+    const extended = await queue.extend(message.receipt, 120);
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(fault.sentAfterConflict).toHaveLength(1);
+    for (const input of fault.sentAfterConflict) expectOnlyUsedValues(input);
+    h.clock.advance(60_000); // past the first lease, within the extended one
+    await queue.ack(extended.receipt);
   });
 });

@@ -1,43 +1,49 @@
 /**
- * Fault injection for the AWS SDK: lets a chosen request reach the service, then throws away its
- * response and fails the attempt with a retryable network error, so the SDK retries a request that
- * already applied. This is the ambiguous write of Q3.
+ * Fault injection for the AWS SDK, as middlewares placed right after the retry middleware, so that
+ * each attempt the SDK makes passes through them:
+ *
+ * - LostResponses: the request reaches the service, then its response is thrown away with a
+ *   retryable network error, so the SDK retries a request that already applied (the ambiguous
+ *   write of Q3).
+ * - FailFirstAttempt: the first matching request fails before it is sent, with a retryable error.
+ * - ConflictOnce: the first matching request fails before it is sent with a
+ *   TransactionConflictException, which the SDK does not retry: the caller's own retry runs.
  */
 interface Stack {
   addRelativeTo(middleware: never, options: never): void;
   remove(name: string): boolean;
 }
 
-export interface LostResponsePlan {
+type Input = Record<string, unknown>;
+type Next = (args: { input: Input }) => Promise<unknown>;
+
+/** Which requests a fault applies to. */
+export interface FaultPlan {
   /** e.g. 'PutItem', 'TransactWriteItems', 'DeleteItem'. */
   readonly operation: string;
-  /** Lose the response of this many matching requests (first attempts only). @default 1 */
+  /** How many matching requests to fail. @default 1 */
   readonly times?: number;
   /** Only requests whose input passes this filter. */
-  readonly when?: (input: Record<string, unknown>) => boolean;
+  readonly when?: (input: Input) => boolean;
 }
 
-export class LostResponses {
+const retryableNetworkError = (message: string) => Object.assign(new Error(message), { code: 'ECONNRESET', name: 'TimeoutError' });
+
+/** Installs itself on construction; `remove()` takes it off the client again. */
+abstract class InjectedFault {
   injected = 0;
-  private readonly name = `lostResponses-${Math.random().toString(36).slice(2)}`;
+  private readonly name = `fault-${Math.random().toString(36).slice(2)}`;
 
   constructor(
     private readonly client: { middlewareStack: Stack },
-    private readonly plan: LostResponsePlan,
+    private readonly plan: FaultPlan,
   ) {
     const middleware =
-      (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) =>
-      async (args: { input: Record<string, unknown> }) => {
-        const result = await next(args);
+      (next: Next, context: { commandName?: string }) =>
+      (args: { input: Input }): Promise<unknown> => {
         const operation = (context.commandName ?? '').replace(/Command$/, '');
-        if (operation === this.plan.operation && this.injected < (this.plan.times ?? 1) && (this.plan.when?.(args.input) ?? true)) {
-          this.injected++;
-          throw Object.assign(new Error('socket hang up (response lost by fault injection)'), { code: 'ECONNRESET', name: 'TimeoutError' });
-        }
-        return result;
+        return operation === this.plan.operation ? this.intercept(args, next) : next(args);
       };
-    // Between the retry middleware and the cost meter: the meter bills the applied attempt, then
-    // the response is lost on its way back to the retry loop.
     (client.middlewareStack.addRelativeTo as (m: unknown, o: unknown) => void).call(client.middlewareStack, middleware, {
       name: this.name,
       relation: 'after',
@@ -45,44 +51,66 @@ export class LostResponses {
     });
   }
 
+  /** Counts the injection and returns true when this request is one to fail. */
+  protected claim(input: Input): boolean {
+    if (this.injected >= (this.plan.times ?? 1) || !(this.plan.when?.(input) ?? true)) return false;
+    this.injected++;
+    return true;
+  }
+
+  /** Runs for every request of the plan's operation. */
+  protected abstract intercept(args: { input: Input }, next: Next): Promise<unknown>;
+
   remove(): void {
     this.client.middlewareStack.remove(this.name);
+  }
+}
+
+export class LostResponses extends InjectedFault {
+  // Between the retry middleware and the cost meter: the meter bills the applied attempt, then
+  // the response is lost on its way back to the retry loop.
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    const result = await next(args);
+    if (this.claim(args.input)) throw retryableNetworkError('socket hang up (response lost by fault injection)');
+    return result;
   }
 }
 
 /**
- * Fails the first matching request *before* it is sent, with a retryable error, after running
- * `meanwhile` (which can let time pass and other clients act). The SDK then retries: the retry is
- * the only attempt that reaches the service, but `$metadata.attempts` says 2.
+ * Runs `meanwhile` (which can let time pass and other clients act), then fails the first matching
+ * request before it is sent. The SDK retries: the retry is the only attempt that reaches the
+ * service, but `$metadata.attempts` says 2.
  */
-export class FailFirstAttempt {
-  injected = 0;
-  private readonly name = `failFirst-${Math.random().toString(36).slice(2)}`;
-
+export class FailFirstAttempt extends InjectedFault {
   constructor(
-    private readonly client: { middlewareStack: Stack },
+    client: { middlewareStack: Stack },
     operation: string,
-    meanwhile: () => Promise<void>,
+    private readonly meanwhile: () => Promise<void>,
   ) {
-    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      if ((context.commandName ?? '').replace(/Command$/, '') === operation && this.injected === 0) {
-        this.injected++;
-        await meanwhile();
-        throw Object.assign(new Error('connection reset before the request was sent (fault injection)'), {
-          code: 'ECONNRESET',
-          name: 'TimeoutError',
-        });
-      }
-      return next(args);
-    };
-    (client.middlewareStack.addRelativeTo as (m: unknown, o: unknown) => void).call(client.middlewareStack, middleware, {
-      name: this.name,
-      relation: 'after',
-      toMiddleware: 'retryMiddleware',
-    });
+    super(client, { operation });
   }
 
-  remove(): void {
-    this.client.middlewareStack.remove(this.name);
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (!this.claim(args.input)) return next(args);
+    await this.meanwhile();
+    throw retryableNetworkError('connection reset before the request was sent (fault injection)');
+  }
+}
+
+/** What DynamoDB answers a single-item write that collides with a transaction in progress on the item. */
+export class ConflictOnce extends InjectedFault {
+  /** The inputs of the matching requests that were sent after the injected conflict. */
+  readonly sentAfterConflict: Input[] = [];
+
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (this.claim(args.input)) {
+      throw Object.assign(new Error('Transaction is ongoing for the item (fault injection)'), {
+        name: 'TransactionConflictException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400, attempts: 1 },
+      });
+    }
+    if (this.injected > 0) this.sentAfterConflict.push(args.input);
+    return next(args);
   }
 }

@@ -1273,6 +1273,11 @@ export class DurableQueue {
     return receipt;
   }
 
+  /** The guard of every write by a lease holder: its token, unexpired at the clock now. */
+  private holdsLease(receipt: Receipt): Guard {
+    return { kind: 'holds-lease', token: receipt.token, now: this.deps.clock.now() };
+  }
+
   private receiptItemKey(receipt: Receipt): Item {
     return Keys.key(Keys.shardPk(this.name, receipt.shard), receipt.leaseKey);
   }
@@ -1280,22 +1285,22 @@ export class DurableQueue {
   /** Acknowledges (deletes) the message. Throws LeaseLost unless the receipt is the current, unexpired lease. */
   async ack(receiptText: string): Promise<void> {
     const receipt = this.parseReceipt(receiptText);
-    const now = this.deps.clock.now();
-    const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
-    if (receipt.seq !== undefined) return this.ackFifo(receipt, guard, now);
-    const values = new ExpressionValues();
+    if (receipt.seq !== undefined) return this.ackFifo(receipt, this.holdsLease(receipt), this.deps.clock.now());
     try {
-      await this.retryingConflicts(() =>
-        this.deps.dynamodb.send(
+      // Each attempt is a request of its own: fresh placeholders (DynamoDB rejects unused ones) and
+      // a guard judged at the clock of that attempt.
+      await this.retryingConflicts(() => {
+        const values = new ExpressionValues();
+        return this.deps.dynamodb.send(
           new DeleteItemCommand({
             TableName: this.deps.tableName,
             Key: this.receiptItemKey(receipt),
-            ConditionExpression: guardCondition(guard, values),
+            ConditionExpression: guardCondition(this.holdsLease(receipt), values),
             ExpressionAttributeValues: values.attributeValues,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
-        ),
-      );
+        );
+      });
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       this.throwUnlessAppliedEarlier('ack', receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
@@ -1406,8 +1411,8 @@ export class DurableQueue {
     const receipt = this.parseReceipt(receiptText);
     const { delaySeconds } = parseInput(nackInputSchema, options);
     const loaded = await this.load(false);
-    const now = this.deps.clock.now();
-    const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
+    const guard = this.holdsLease(receipt);
+    const now = guard.now;
     if (receipt.receiveCount >= loaded.config.maxReceiveCount && (await this.nackToDeadLetter(receipt, loaded.config, guard, now))) return;
     const delayMs =
       delaySeconds !== undefined
@@ -1417,38 +1422,32 @@ export class DurableQueue {
     await this.updateHeldLease(
       'nack',
       receipt,
-      guard,
       (values) => `SET ${Attr.visibleAt} = ${values.add(num(now + delayMs))} REMOVE ${Attr.leaseToken}`,
     );
   }
 
   /**
    * One conditional UpdateItem by the lease holder (nack, extend): on the receipt's item, guarded by
-   * `guard` (and, in a FIFO group, by the head still being the receipt's message). A failure is
+   * the receipt's lease (and, in a FIFO group, by the head still being the receipt's message). A failure is
    * judged: an earlier attempt of ours that applied (Q3) is success, anything else LeaseLost (Q2).
    */
-  private async updateHeldLease(
-    op: 'nack' | 'extend',
-    receipt: Receipt,
-    guard: Guard,
-    update: (values: ExpressionValues) => string,
-  ): Promise<void> {
-    const values = new ExpressionValues();
-    const updateExpression = update(values);
-    const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
+  private async updateHeldLease(op: 'nack' | 'extend', receipt: Receipt, update: (values: ExpressionValues) => string): Promise<void> {
     try {
-      await this.retryingConflicts(() =>
-        this.deps.dynamodb.send(
+      // Each attempt builds its whole request: fresh placeholders, a guard at that attempt's clock.
+      await this.retryingConflicts(() => {
+        const values = new ExpressionValues();
+        const fifoHead = receipt.seq !== undefined ? ` AND ${Attr.head} = ${values.add(num(receipt.seq))}` : '';
+        return this.deps.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.deps.tableName,
             Key: this.receiptItemKey(receipt),
-            UpdateExpression: updateExpression,
-            ConditionExpression: guardCondition(guard, values) + fifoHead,
+            UpdateExpression: update(values),
+            ConditionExpression: guardCondition(this.holdsLease(receipt), values) + fifoHead,
             ExpressionAttributeValues: values.attributeValues,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
-        ),
-      );
+        );
+      });
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       this.throwUnlessAppliedEarlier(op, receipt, deliveryStateOf(error.Item), attemptsOf(error) > 1);
@@ -1548,8 +1547,7 @@ export class DurableQueue {
     const { visibilityTimeoutSeconds: seconds } = parseInput(extendInputSchema, { visibilityTimeoutSeconds });
     const now = this.deps.clock.now();
     const leaseUntil = now + seconds * 1000;
-    const guard: Guard = { kind: 'holds-lease', token: receipt.token, now };
-    await this.updateHeldLease('extend', receipt, guard, (values) => `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`);
+    await this.updateHeldLease('extend', receipt, (values) => `SET ${Attr.visibleAt} = ${values.add(num(leaseUntil))}`);
     // The receipt carries the expiry used to settle an ambiguous ack (Q3), so hand out a fresh one.
     return { leaseUntil, receipt: encodeReceipt({ ...receipt, leaseUntil }) };
   }
