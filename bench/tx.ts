@@ -25,7 +25,7 @@ import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CostMeter } from '../functions/adapters/cost-meter';
-import { Coordinator, type RegisteredStateMachine } from '../functions/adapters/tx/coordinator';
+import { Coordinator, registerStateMachines } from '../functions/adapters/tx/coordinator';
 import { Participant, runParticipantWorker } from '../functions/adapters/tx/participant';
 import { Bank, type TransferLeg } from '../functions/bank/bank';
 import { transferDefinition } from '../functions/bank/transfer';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const definitions: TransactionDefinition[] = [];
   for (const mode of ['2pc', 'saga'] as const)
     for (const legs of [2, 3, 5]) definitions.push(transferDefinition(mode, { legs, timeoutSeconds: 60 }));
-  const stateMachines: Record<string, RegisteredStateMachine> = {};
+  const arns: Record<string, string | undefined> = {};
   for (const definition of definitions) {
     const { stateMachineArn } = await sfn.send(
       new CreateStateMachineCommand({
@@ -97,8 +97,9 @@ async function main(): Promise<void> {
         roleArn: 'arn:aws:iam::000000000000:role/concord-coordinator',
       }),
     );
-    stateMachines[definition.name] = { definition, stateMachineArn: stateMachineArn as string };
+    arns[definition.name] = stateMachineArn;
   }
+  const stateMachines = registerStateMachines(definitions, arns);
   const coordinator = new Coordinator({ dynamodb, sfn, tableName: coordinatorTable, stateMachines });
   // The benchmark's own polling for the outcome is not part of the protocol's cost: unmetered.
   const observer = new Coordinator({

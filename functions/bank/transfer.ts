@@ -1,4 +1,4 @@
-import { defineTransaction, type RetryPolicy, type TransactionDefinition, type TxMode } from '../core/tx/definition';
+import { defineTransaction, type RetryPolicy, type TransactionDefinition, TxMode } from '../core/tx/definition';
 
 /**
  * Transfer definitions: one debit leg and `legs - 1` credit legs (the benchmark's 3 and 5
@@ -20,3 +20,10 @@ export function transferDefinition(
     })),
   });
 }
+
+/**
+ * The transfer types the example app deploys and runs: one two-leg transfer per mode. The stack,
+ * the API, the participant and sweeper Lambdas all take this list, so a type added here is
+ * deployed, started, played and recovered alike.
+ */
+export const TRANSFER_DEFINITIONS: readonly TransactionDefinition[] = Object.values(TxMode).map((mode) => transferDefinition(mode));

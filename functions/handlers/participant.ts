@@ -7,7 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { readEnv, required } from '../adapters/env';
 import { Participant, sqsBatchHandler } from '../adapters/tx/participant';
 import { Bank, type TransferLeg } from '../bank/bank';
-import { transferDefinition } from '../bank/transfer';
+import { TRANSFER_DEFINITIONS } from '../bank/transfer';
 
 const env = readEnv({
   CONCORD_BANK_NAME: required,
@@ -17,7 +17,7 @@ const env = readEnv({
 
 const dynamodb = new DynamoDBClient({});
 const bank = new Bank(env.CONCORD_BANK_NAME, dynamodb, env.CONCORD_BANK_TABLE);
-const roles = new Set([transferDefinition('2pc'), transferDefinition('saga')].flatMap((d) => d.participants.map((p) => p.name)));
+const roles = new Set(TRANSFER_DEFINITIONS.flatMap((d) => d.participants.map((p) => p.name)));
 const handlers = bank.handlers();
 
 export const participant = new Participant<TransferLeg>({

@@ -8,9 +8,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { json, readEnv, required } from '../adapters/env';
 import { cryptoEntropy } from '../adapters/system';
-import type { RegisteredStateMachine } from '../adapters/tx/coordinator';
+import { registerStateMachines } from '../adapters/tx/coordinator';
 import { Sweeper } from '../adapters/tx/sweeper';
-import { transferDefinition } from '../bank/transfer';
+import { TRANSFER_DEFINITIONS } from '../bank/transfer';
 import { bytesToBase64Url } from '../core/encoding';
 
 const env = readEnv({
@@ -18,12 +18,8 @@ const env = readEnv({
   CONCORD_STATE_MACHINES: json(z.record(z.string(), required)),
 });
 
-const definitions = [transferDefinition('2pc'), transferDefinition('saga')];
-const stateMachines: Record<string, RegisteredStateMachine> = {};
-for (const definition of definitions) {
-  const arn = env.CONCORD_STATE_MACHINES[definition.name];
-  if (arn) stateMachines[definition.name] = { definition, stateMachineArn: arn };
-}
+// Every type must be registered: a type the sweeper skipped would never be recovered.
+const stateMachines = registerStateMachines(TRANSFER_DEFINITIONS, env.CONCORD_STATE_MACHINES);
 
 // One identity per Lambda container: a warm container renews its own lease.
 const sweeper = new Sweeper({

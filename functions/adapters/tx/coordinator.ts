@@ -11,7 +11,7 @@ import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/cl
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock';
 import { bytesToBase64Url } from '../../core/encoding';
-import { NotFoundError, ValidationError } from '../../core/errors';
+import { NotFoundError, quote, ValidationError } from '../../core/errors';
 import { murmur3 } from '../../core/hashing';
 import type { ExecutionInput, TxStatus } from '../../core/tx/asl';
 import { type TransactionDefinition, transactionBudgetSeconds } from '../../core/tx/definition';
@@ -55,6 +55,26 @@ export interface TransactionView {
   readonly completedAt?: string;
   readonly deadline: string;
   readonly recoveries: number;
+}
+
+/**
+ * The registry the coordinator and the sweeper look types up in: each definition with its deployed
+ * state machine. Throws naming every type without an ARN, so that a deployment missing one fails
+ * at start instead of leaving that type never started or never recovered.
+ */
+export function registerStateMachines(
+  definitions: readonly TransactionDefinition[],
+  arns: Readonly<Record<string, string | undefined>>,
+): Record<string, RegisteredStateMachine> {
+  const missing = definitions.filter((d) => !arns[d.name]).map((d) => d.name);
+  if (missing.length > 0) {
+    throw new Error(
+      `no state machine ARN for transaction type ${missing.map((name) => quote(name)).join(', ')} (have ${quote(Object.keys(arns))})`,
+    );
+  }
+  return Object.fromEntries(
+    definitions.map((definition) => [definition.name, { definition, stateMachineArn: arns[definition.name] as string }]),
+  );
 }
 
 export const txKey = (txId: string): Item => ({ pk: { S: `TX#${txId}` }, sk: { S: 'tx' } });

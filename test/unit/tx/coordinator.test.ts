@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { registerStateMachines } from '../../../functions/adapters/tx/coordinator';
+import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer';
+import { TxMode } from '../../../functions/core/tx/definition';
+
+describe('TRANSFER_DEFINITIONS', () => {
+  it('holds one two-leg transfer per mode', () => {
+    expect(TRANSFER_DEFINITIONS.map((d) => [d.name, d.mode, d.participants.map((p) => p.name)])).toEqual([
+      ['transfer-2pc', TxMode.TwoPhaseCommit, ['debit', 'credit']],
+      ['transfer-saga', TxMode.Saga, ['debit', 'credit']],
+    ]);
+  });
+});
+
+describe('registerStateMachines', () => {
+  it('pairs every definition with its ARN, by definition name', () => {
+    const registry = registerStateMachines(TRANSFER_DEFINITIONS, { 'transfer-2pc': 'arn:2pc', 'transfer-saga': 'arn:saga' });
+    expect(Object.fromEntries(Object.entries(registry).map(([name, m]) => [name, [m.definition.name, m.stateMachineArn]]))).toEqual({
+      'transfer-2pc': ['transfer-2pc', 'arn:2pc'],
+      'transfer-saga': ['transfer-saga', 'arn:saga'],
+    });
+  });
+
+  it('throws naming the type without an ARN, instead of leaving it never started or recovered', () => {
+    expect(() => registerStateMachines(TRANSFER_DEFINITIONS, { 'transfer-2pc': 'arn:2pc', 'transfer-saga': '' })).toThrow(
+      /no state machine ARN for transaction type "transfer-saga"/,
+    );
+  });
+});
