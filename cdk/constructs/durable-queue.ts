@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -52,7 +52,11 @@ export interface WatchOptions {
   readonly maxAgeOfOldestMessage?: Duration;
   /** Alarm when at least this many messages are dead-lettered. @default 1 */
   readonly deadLetterThreshold?: number;
-  /** @default 'Concord' */
+  /**
+   * The CloudWatch namespace of the metrics and alarms. One per DurableQueue: every `watch` call
+   * on a queue table must use the same one (the metrics function publishes to a single namespace).
+   * @default 'Concord'
+   */
   readonly metricsNamespace?: string;
 }
 
@@ -66,7 +70,8 @@ export class DurableQueue extends Construct {
   public readonly claimCheckBucket: s3.IBucket | undefined;
   /** Alarms by queue name: age of the oldest message, and dead-letter depth. */
   public readonly alarms: Record<string, { oldestMessage: cloudwatch.Alarm; deadLetters: cloudwatch.Alarm }> = {};
-  private metricsFunction: ConcordFunction | undefined;
+  /** The metrics function publishes every queue of every `watch` call, in this namespace. */
+  private metrics: { readonly namespace: string; readonly queues: string[] } | undefined;
 
   constructor(scope: Construct, id: string, props: DurableQueueProps = {}) {
     super(scope, id);
@@ -181,18 +186,16 @@ export class DurableQueue extends Construct {
    */
   watch(queues: readonly string[], options: WatchOptions = {}): void {
     const namespace = options.metricsNamespace ?? 'Concord';
-    if (!this.metricsFunction) {
-      this.metricsFunction = new ConcordFunction(this, 'Metrics', {
-        entry: functionsPath('handlers/queue-metrics.ts'),
-        description: 'Publishes Concord queue depth metrics',
-        environment: { ...this.environment, CONCORD_WATCHED_QUEUES: queues.join(','), CONCORD_METRICS_NAMESPACE: namespace },
-      });
-      grantTable(this.table, this.metricsFunction, ['dynamodb:Query', 'dynamodb:GetItem']);
-      new events.Rule(this, 'MetricsSchedule', {
-        schedule: events.Schedule.rate(Duration.minutes(1)),
-        targets: [new targets.LambdaFunction(this.metricsFunction)],
-      });
+    if (queues.length === 0) throw new Error('DurableQueue.watch: queues must not be empty');
+    const metrics = this.metrics ?? this.createMetricsFunction(namespace);
+    if (namespace !== metrics.namespace) {
+      throw new Error(
+        `DurableQueue.watch: metricsNamespace ${JSON.stringify(namespace)} differs from ${JSON.stringify(metrics.namespace)} of an earlier watch() on this queue table`,
+      );
     }
+    const again = queues.filter((queue) => metrics.queues.includes(queue));
+    if (again.length > 0) throw new Error(`DurableQueue.watch: already watching ${JSON.stringify(again)}`);
+    metrics.queues.push(...queues);
     for (const queue of queues) {
       const metric = (name: string, statistic: string) =>
         new cloudwatch.Metric({
@@ -221,5 +224,29 @@ export class DurableQueue extends Construct {
         }),
       };
     }
+  }
+
+  /**
+   * One metrics function per queue table, created by the first `watch`. Its queue list is read at
+   * synthesis, so queues of later `watch` calls are published too.
+   */
+  private createMetricsFunction(namespace: string): { readonly namespace: string; readonly queues: string[] } {
+    const metrics = { namespace, queues: [] as string[] };
+    const fn = new ConcordFunction(this, 'Metrics', {
+      entry: functionsPath('handlers/queue-metrics.ts'),
+      description: 'Publishes Concord queue depth metrics',
+      environment: {
+        ...this.environment,
+        CONCORD_WATCHED_QUEUES: Lazy.string({ produce: () => metrics.queues.join(',') }),
+        CONCORD_METRICS_NAMESPACE: namespace,
+      },
+    });
+    grantTable(this.table, fn, ['dynamodb:Query', 'dynamodb:GetItem']);
+    new events.Rule(this, 'MetricsSchedule', {
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(fn)],
+    });
+    this.metrics = metrics;
+    return metrics;
   }
 }

@@ -81,4 +81,65 @@ describe('DurableQueue construct', () => {
     ]);
     template.resourceCountIs('AWS::S3::Bucket', 0);
   });
+
+  describe('watch', () => {
+    /** The environment of the one metrics function (the only one that reads CONCORD_WATCHED_QUEUES). */
+    function metricsEnvironment(template: Template): Record<string, unknown> {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
+        Properties: { Environment?: { Variables?: Record<string, unknown> } };
+      }>;
+      const metrics = functions.filter((f) => f.Properties.Environment?.Variables?.CONCORD_WATCHED_QUEUES !== undefined);
+      expect(metrics).toHaveLength(1);
+      return metrics[0]?.Properties.Environment?.Variables ?? {};
+    }
+
+    it('publishes metrics for the queues of every watch call, from one function', () => {
+      const template = synth((stack) => {
+        const queue = new DurableQueue(stack, 'Q', { claimCheckBucket: false });
+        queue.watch(['orders']);
+        queue.watch(['payments', 'refunds']);
+      });
+      expect(metricsEnvironment(template)).toMatchObject({
+        CONCORD_WATCHED_QUEUES: 'orders,payments,refunds',
+        CONCORD_METRICS_NAMESPACE: 'Concord',
+      });
+      for (const queue of ['orders', 'payments', 'refunds']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'ApproximateAgeOfOldestMessage',
+          Dimensions: Match.arrayWith([{ Name: 'Queue', Value: queue }]),
+        });
+      }
+      template.resourceCountIs('AWS::Events::Rule', 1);
+    });
+
+    it('publishes to the namespace it was given', () => {
+      const template = synth((stack) => {
+        const queue = new DurableQueue(stack, 'Q', { claimCheckBucket: false });
+        queue.watch(['orders'], { metricsNamespace: 'Shop' });
+        queue.watch(['payments'], { metricsNamespace: 'Shop' });
+      });
+      expect(metricsEnvironment(template)).toMatchObject({ CONCORD_METRICS_NAMESPACE: 'Shop' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Shop',
+        Dimensions: Match.arrayWith([{ Name: 'Queue', Value: 'payments' }]),
+      });
+    });
+
+    it('refuses a namespace other than the one metrics are published to', () => {
+      expect(() =>
+        synth((stack) => {
+          const queue = new DurableQueue(stack, 'Q', { claimCheckBucket: false });
+          queue.watch(['orders']);
+          queue.watch(['payments'], { metricsNamespace: 'Shop' });
+        }),
+      ).toThrow(/metricsNamespace "Shop" differs from "Concord"/);
+    });
+
+    it('refuses a queue watched twice and an empty list', () => {
+      const queue = new DurableQueue(new Stack(new App(), 'Test'), 'Q', { claimCheckBucket: false });
+      queue.watch(['orders']);
+      expect(() => queue.watch(['orders'])).toThrow(/already watching \["orders"\]/);
+      expect(() => queue.watch([])).toThrow(/must not be empty/);
+    });
+  });
 });
