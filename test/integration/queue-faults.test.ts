@@ -131,6 +131,28 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     await queue.ack(second!.receipt);
     expect(await h.partition(pk)).toEqual([]);
   });
+
+  it('FIFO: a redrive whose response is lost is counted once and moves the message once', async () => {
+    const { h, queue, pk } = await setup(true);
+    await queue.send({ body: 'poison', groupId: 'g' });
+    for (let i = 0; i < 2; i++) {
+      await queue.receive({ visibilityTimeoutSeconds: 5 });
+      h.clock.advance(6_000);
+    }
+    expect(await queue.receive()).toEqual([]); // dead-lettered on the way
+    const fault = new LostResponses(h.dynamodb, {
+      operation: 'TransactWriteItems',
+      when: (i) => JSON.stringify(i.TransactItems).includes(Keys.deadLetterPk(queue.name)),
+    });
+    expect(await queue.redrive({ perSecond: 100 })).toEqual({ redriven: 1, remaining: false });
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect((await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('F#')).map((i) => i.id?.S)).toHaveLength(1);
+    const [again] = await queue.receive();
+    expect(again?.body).toBe('poison');
+    await queue.ack(again!.receipt);
+    expect(await queue.listDeadLetters({ consistency: 'strong' })).toEqual({ deadLetters: [] });
+  });
 });
 
 /**

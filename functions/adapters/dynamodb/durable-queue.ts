@@ -392,7 +392,7 @@ export class DurableQueue {
     const message = parseInput(sendInputSchema, input);
     const loaded = await this.load(true);
     this.checkFifoFields(message, loaded.config, '');
-    return loaded.config.fifo ? this.sendFifo(message, loaded, []) : this.sendStandard(message, loaded);
+    return loaded.config.fifo ? this.sendFifo(message, loaded) : this.sendStandard(message, loaded);
   }
 
   /** Sends up to 10 messages concurrently; each succeeds or fails on its own, as SQS's SendMessageBatch. */
@@ -533,51 +533,76 @@ export class DurableQueue {
     return existing === id ? { messageId: id, duplicate: false } : { messageId: existing, duplicate: true };
   }
 
+  private async sendFifo(message: SendInput, loaded: LoadedConfig): Promise<SendResult> {
+    const messageId = this.newMessageId();
+    const body = await this.deps.bodies.encode(message.body, this.name, messageId);
+    const result = await this.appendToGroup({
+      loaded,
+      groupId: message.groupId as string,
+      messageId,
+      body: body.attributes,
+      fenceFloor: 0,
+      ...(message.dedupId !== undefined ? { dedupId: message.dedupId } : {}),
+    });
+    if (!result) throw new Error('invariant broken: a send has no companion action whose condition could fail');
+    if (result.duplicate) await this.deps.bodies.releaseKey(body.objectKey);
+    return result;
+  }
+
   /**
-   * Appends to a FIFO group: the group item's tail is the next sequence number, and the message
-   * put and the tail increment commit together, so sequence numbers have no gaps and the head
-   * pointer always names a stored message (Q4).
+   * Appends one message to a FIFO group: the group item's tail is the next sequence number, and the
+   * message put and the tail increment commit together (with `alongside`, the redrive's delete from
+   * the DLQ), so sequence numbers have no gaps and the head pointer always names a stored message
+   * (Q4). Returns undefined when the condition of `alongside` failed (nothing was appended).
+   *
+   * Q3: each attempt has its own ClientRequestToken, resent unchanged by the SDK's retries; where a
+   * token is ignored, a retry that finds our own message at its sequence number knows it applied.
    */
-  private async sendFifo(
-    message: SendInput,
-    loaded: LoadedConfig,
-    extra: readonly TransactWriteItem[],
-    fenceFloor = 0,
-  ): Promise<SendResult> {
-    const groupId = message.groupId as string;
-    const id = this.newMessageId();
-    const shard = loaded.ring.ownerOf(groupId);
-    const pk = Keys.shardPk(this.name, shard);
+  private async appendToGroup(append: {
+    readonly loaded: LoadedConfig;
+    readonly groupId: string;
+    readonly messageId: string;
+    /** The body's attributes (BodyStore.encode, or copied from a dead letter). */
+    readonly body: Item;
+    readonly dedupId?: string;
+    /** The message was delivered with fences up to this one already (a redrive): Q2 across redrives. */
+    readonly fenceFloor: number;
+    /** @default the clock now */
+    readonly sentAt?: number;
+    readonly alongside?: TransactWriteItem;
+  }): Promise<SendResult | undefined> {
+    const { loaded, groupId, messageId, dedupId, fenceFloor } = append;
+    const pk = Keys.shardPk(this.name, loaded.ring.ownerOf(groupId));
     const tailKey = `${pk}\u0000${groupId}`;
-    const body = await this.deps.bodies.encode(message.body, this.name, id);
+    const tokenPrefix = this.requestToken();
     for (let attempt = 0; attempt < FIFO_SEND_ATTEMPTS; attempt++) {
       const now = this.deps.clock.now();
       const tail = this.groupTails.get(tailKey);
       const seq = tail ?? 0;
       const items: TransactWriteItem[] = [];
-      if (message.dedupId !== undefined) items.push(this.dedupPut(message.dedupId, id, now, loaded.config));
+      if (dedupId !== undefined) items.push(this.dedupPut(dedupId, messageId, now, loaded.config));
       const groupIndex = items.length;
       items.push(this.fifoGroupAppend(pk, groupId, tail, 1, now, fenceFloor));
-      items.push(this.fifoMessagePut(pk, groupId, seq, id, now, body.attributes, fenceFloor));
-      items.push(...extra);
+      items.push(this.fifoMessagePut(pk, groupId, seq, messageId, append.sentAt ?? now, append.body, fenceFloor));
+      if (append.alongside) items.push(append.alongside);
       try {
-        await this.deps.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: `${id}.${attempt}` }));
+        await this.deps.dynamodb.send(
+          new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: `${tokenPrefix}.${attempt}` }),
+        );
         this.rememberTail(tailKey, seq + 1);
-        return { messageId: id, duplicate: false };
+        return { messageId, duplicate: false };
       } catch (error) {
         if (!isTransactionCanceled(error)) throw error;
         const reasons = cancellationReasons(error);
-        if (readString(reasons[groupIndex + 1]?.Item, Attr.messageId) === id) {
+        if (readString(reasons[groupIndex + 1]?.Item, Attr.messageId) === messageId) {
           this.rememberTail(tailKey, seq + 1);
-          return { messageId: id, duplicate: false }; // Q3: our earlier attempt applied
+          return { messageId, duplicate: false }; // Q3: our earlier attempt applied
         }
-        if (message.dedupId !== undefined) {
-          const outcome = this.dedupOutcome(error, 0, id);
-          if (outcome) {
-            if (outcome.duplicate) await this.deps.bodies.releaseKey(body.objectKey);
-            return outcome;
-          }
+        if (dedupId !== undefined) {
+          const outcome = this.dedupOutcome(error, 0, messageId);
+          if (outcome) return outcome;
         }
+        if (append.alongside && reasons[groupIndex + 2]?.Code === 'ConditionalCheckFailed') return undefined;
         const group = reasons[groupIndex];
         if (group?.Code === 'ConditionalCheckFailed') {
           // Our idea of the tail was stale: the failure carries the group as it is now.
@@ -1723,7 +1748,17 @@ export class DurableQueue {
     const groupId = readString(deadLetter, Attr.groupId);
     const now = this.deps.clock.now();
     if (loaded.config.fifo && groupId !== undefined) {
-      return this.redriveFifo(loaded, groupId, messageId, body, fence, removeFromDlq, now);
+      // The group's tail protocol, with the delete from the DLQ in the same transaction.
+      const appended = await this.appendToGroup({
+        loaded,
+        groupId,
+        messageId,
+        body,
+        fenceFloor: fence,
+        sentAt: readNumber(deadLetter, Attr.sentAt) ?? now,
+        alongside: removeFromDlq,
+      });
+      return appended !== undefined; // undefined: another redrive moved it first
     }
     const shard = loaded.ring.ownerOf(groupId ?? messageId);
     try {
@@ -1756,44 +1791,6 @@ export class DurableQueue {
       if (isTransactionCanceled(error)) return false; // another redrive moved it first
       throw error;
     }
-  }
-
-  private async redriveFifo(
-    loaded: LoadedConfig,
-    groupId: string,
-    messageId: string,
-    body: Item,
-    fence: number,
-    removeFromDlq: TransactWriteItem,
-    now: number,
-  ): Promise<boolean> {
-    // Reuses the FIFO append (group tail protocol) with the DLQ delete in the same transaction.
-    const pk = Keys.shardPk(this.name, loaded.ring.ownerOf(groupId));
-    const tailKey = `${pk}\u0000${groupId}`;
-    for (let attempt = 0; attempt < FIFO_SEND_ATTEMPTS; attempt++) {
-      const tail = this.groupTails.get(tailKey);
-      const seq = tail ?? 0;
-      const put = this.fifoMessagePut(pk, groupId, seq, messageId, now, body, fence);
-      try {
-        await this.deps.dynamodb.send(
-          new TransactWriteItemsCommand({ TransactItems: [this.fifoGroupAppend(pk, groupId, tail, 1, now, fence), put, removeFromDlq] }),
-        );
-        this.rememberTail(tailKey, seq + 1);
-        return true;
-      } catch (error) {
-        if (!isTransactionCanceled(error)) throw error;
-        const reasons = cancellationReasons(error);
-        if (reasons[2]?.Code === 'ConditionalCheckFailed') return false;
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-          const current = readNumber(reasons[0].Item, Attr.tail);
-          if (current === undefined) this.groupTails.delete(tailKey);
-          else this.rememberTail(tailKey, current);
-          continue;
-        }
-        if (!isTransactionConflict(error)) throw error;
-      }
-    }
-    return false;
   }
 
   private encodeCursor(key: Item): string {
