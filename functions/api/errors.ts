@@ -95,14 +95,16 @@ function isServiceFault(error: unknown): boolean {
   return (error as AwsErrorShape | undefined)?.$fault === 'server';
 }
 
-const DOMAIN_STATUS: Readonly<Record<string, ErrorStatus>> = {
-  [ErrorCode.Validation]: 400,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.Conflict]: 409,
-  [ErrorCode.LeaseLost]: 409,
-  [ErrorCode.PayloadTooLarge]: 413,
-  [ErrorCode.UnsupportedMediaType]: 415,
-};
+/** The codes a domain error (ConcordError) may carry; any other code is a bug, a 500. */
+const DOMAIN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.Validation,
+  ErrorCode.NotFound,
+  ErrorCode.Conflict,
+  ErrorCode.LeaseLost,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnsupportedMediaType,
+  ErrorCode.Unavailable,
+]);
 
 export function httpError(code: ErrorCode, message: string, field?: string): HttpError {
   return {
@@ -114,11 +116,8 @@ export function httpError(code: ErrorCode, message: string, field?: string): Htt
 
 /** @param errorId quoted in a 500's message so that an operator can find the logged details. */
 export function toHttpError(error: unknown, errorId: string): HttpError {
-  if (error instanceof ConcordError) {
-    const status = DOMAIN_STATUS[error.code];
-    if (status !== undefined) {
-      return httpError(error.code as ErrorCode, error.message, error instanceof ValidationError ? error.field : undefined);
-    }
+  if (error instanceof ConcordError && DOMAIN_CODES.has(error.code)) {
+    return httpError(error.code as ErrorCode, error.message, error instanceof ValidationError ? error.field : undefined);
   }
   if (isThrottling(error)) return { ...httpError(ErrorCode.Throttled, 'too many requests; retry with backoff'), retryAfterSeconds: 1 };
   if (isServiceFault(error)) {

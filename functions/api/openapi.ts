@@ -33,7 +33,8 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.UnsupportedMediaType]: 'UnsupportedMediaType: a request body must be application/json',
   [ErrorCode.Throttled]: 'Throttled: AWS throttled a request; retry after `Retry-After` seconds with backoff',
   [ErrorCode.Internal]: 'InternalError: a bug; the message carries a reference to the logged details',
-  [ErrorCode.Unavailable]: 'Unavailable: an AWS service failed; retry after `Retry-After` seconds with backoff',
+  [ErrorCode.Unavailable]:
+    'Unavailable: an AWS service failed; retry after `Retry-After` seconds with backoff (a message send is safe to repeat only with an Idempotency-Key: the message says whether it may have been stored)',
 };
 
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {

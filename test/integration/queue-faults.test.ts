@@ -19,18 +19,51 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
 
   it('a send whose response is lost stores the message once', async () => {
     const { h, queue, pk } = await setup();
+    await queue.stats(); // loads the queue's configuration, so that every read below is the send's
     const fault = new LostResponses(h.dynamodb, {
       operation: 'PutItem',
       when: (i) => String(i.TableName) === h.tableName && !!(i.Item as object),
     });
-    const before = h.meter.snapshot().requests['DynamoDB.PutItem'] ?? 0;
+    const before = h.meter.snapshot().requests;
     const { messageId } = await queue.send({ body: 'once' });
     fault.remove();
     expect(fault.injected).toBe(1);
-    expect((h.meter.snapshot().requests['DynamoDB.PutItem'] ?? 0) - before).toBe(2); // both attempts reached the table
+    const after = h.meter.snapshot().requests;
+    const sent = (operation: string) => (after[`DynamoDB.${operation}`] ?? 0) - (before[`DynamoDB.${operation}`] ?? 0);
+    // Not put again: a read finds the message the lost attempt stored.
+    expect({ puts: sent('PutItem'), gets: sent('GetItem') }).toEqual({ puts: 1, gets: 1 });
     const items = (await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('M#'));
     expect(items).toHaveLength(1);
     expect(items[0]?.sk?.S?.endsWith(messageId)).toBe(true);
+  });
+
+  it('a send whose response is lost while a consumer takes and acks the message is not delivered again (Q1)', async () => {
+    const { h, queue, pk } = await setup();
+    const consumer = h.service().queue(queue.name);
+    const acked: string[] = [];
+    const fault = new LostResponses(
+      h.dynamodb,
+      { operation: 'PutItem', when: (i) => String(i.TableName) === h.tableName && !!(i.Item as object) },
+      async () => {
+        // The put applied; before its response arrives, a consumer receives and acks the message.
+        for (const message of await consumer.receive({ max: 10 })) {
+          await consumer.ack(message.receipt);
+          acked.push(message.messageId);
+        }
+      },
+    );
+    const outcome = await queue.send({ body: 'once' }).then(
+      (sent) => ({ sent }),
+      (error: unknown) => ({ error }),
+    );
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(acked).toHaveLength(1);
+    // The sender cannot tell a put that never applied from one already consumed: it says so
+    // instead of putting the message again.
+    expect(outcome).toMatchObject({ error: { name: 'SendOutcomeUnknown', messageId: acked[0] } });
+    expect(await h.partition(pk)).toEqual([]);
+    expect(await consumer.receive({ max: 10 })).toEqual([]);
   });
 
   it('a dedup send whose transaction response is lost is not reported as a duplicate', async () => {

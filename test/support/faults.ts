@@ -67,12 +67,22 @@ abstract class InjectedFault {
 }
 
 export class LostResponses extends InjectedFault {
+  constructor(
+    client: { middlewareStack: Stack },
+    plan: FaultPlan,
+    /** Runs after the write applied, before its response is lost (other clients act meanwhile). */
+    private readonly meanwhile: () => Promise<void> = async () => undefined,
+  ) {
+    super(client, plan);
+  }
+
   // Between the retry middleware and the cost meter: the meter bills the applied attempt, then
   // the response is lost on its way back to the retry loop.
   protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
     const result = await next(args);
-    if (this.claim(args.input)) throw retryableNetworkError('socket hang up (response lost by fault injection)');
-    return result;
+    if (!this.claim(args.input)) return result;
+    await this.meanwhile();
+    throw retryableNetworkError('socket hang up (response lost by fault injection)');
   }
 }
 

@@ -39,7 +39,7 @@ import {
   type SendInput,
   sendInputSchema,
 } from '../../core/queue/config';
-import { LeaseLossReason, LeaseLost } from '../../core/queue/errors';
+import { LeaseLossReason, LeaseLost, SendOutcomeUnknown } from '../../core/queue/errors';
 import {
   DeliveryDecision,
   type DeliveryState,
@@ -76,6 +76,7 @@ import {
   skOf,
   str,
 } from './queue-items';
+import { WriteOutcomeUnknown, withoutBlindRetries } from './unretried-writes';
 
 export interface QueueServiceOptions {
   readonly dynamodb: DynamoDBClient;
@@ -496,12 +497,19 @@ export class DurableQueue {
     const now = this.deps.clock.now();
     const { id, put, objectKey } = await this.standardPut(message, loaded, now);
     if (message.dedupId === undefined) {
+      const item = put.Put as NonNullable<TransactWriteItem['Put']>;
+      const stored = item.Item as Item;
       try {
-        await this.deps.dynamodb.send(new PutItemCommand(put.Put as NonNullable<TransactWriteItem['Put']>));
+        // Q3: never repeated blindly. Between an attempt that applied and its retry, a consumer
+        // could lease and ack the message, and the retried put would store it again (Q1).
+        await this.deps.dynamodb.send(withoutBlindRetries(new PutItemCommand(item)));
       } catch (error) {
-        // Q3: the id is fresh and random, so an existing item can only be our own earlier attempt
-        // whose response was lost.
-        if (!isConditionalCheckFailed(error)) throw error;
+        if (!(error instanceof WriteOutcomeUnknown)) throw error;
+        // Still stored: our attempt applied. Absent: it never applied, or the message was delivered
+        // and acked (or dead-lettered) meanwhile, or the put is still on its way; no one can tell.
+        // The S3 body, if any, stays: a dead letter may point to it (at worst an orphan).
+        if (await this.isStored(Keys.key(pkOf(stored), skOf(stored)))) return { messageId: id, duplicate: false };
+        throw new SendOutcomeUnknown(id, (error.failure as Error)?.message ?? String(error.failure));
       }
       return { messageId: id, duplicate: false };
     }
@@ -522,6 +530,13 @@ export class DurableQueue {
         await this.deps.sleep(fullJitterBackoffMs(attempt + 1, this.deps.entropy.unit(), { baseMs: 20, capMs: 500 }));
       }
     }
+  }
+
+  private async isStored(key: Item): Promise<boolean> {
+    const { Item: item } = await this.deps.dynamodb.send(
+      new GetItemCommand({ TableName: this.deps.tableName, Key: key, ConsistentRead: true, ProjectionExpression: Attr.pk }),
+    );
+    return item !== undefined;
   }
 
   /** Reads a canceled transaction's dedup action: a duplicate, or our own earlier attempt (Q3, Q5). */

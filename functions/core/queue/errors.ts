@@ -29,3 +29,23 @@ export class LeaseLost extends ConcordError {
     super(`lease lost (${reason})${messageId ? ` for message ${messageId}` : ''}${detail ? `: ${detail}` : ''}`);
   }
 }
+
+/**
+ * Q1/Q3: a send without a dedup id failed in a way that leaves its outcome unknown: the message
+ * may have been stored, and even delivered and acknowledged already. It is not sent again, since
+ * that could deliver it twice. A send with a dedup id (HTTP: an Idempotency-Key) can be repeated
+ * safely; so can this one, by a caller that tolerates a duplicate.
+ */
+export class SendOutcomeUnknown extends ConcordError {
+  override readonly name = 'SendOutcomeUnknown';
+  /** A backing service failed mid-request (HTTP 503). */
+  readonly code = 'Unavailable';
+  constructor(
+    readonly messageId: string,
+    failure: string,
+  ) {
+    super(
+      `the send of message ${messageId} may or may not have been stored (${failure}); it was not repeated, which could deliver it twice. Resend with a dedupId (Idempotency-Key) to make a resend safe`,
+    );
+  }
+}

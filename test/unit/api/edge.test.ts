@@ -3,6 +3,7 @@ import { createApp } from '../../../functions/api/app';
 import { errorBodySchema } from '../../../functions/api/errors';
 import { isJsonMediaType, MAX_REQUEST_BODY_BYTES } from '../../../functions/api/request';
 import { PayloadTooLargeError } from '../../../functions/core/errors';
+import { SendOutcomeUnknown } from '../../../functions/core/queue/errors';
 import { fakeWorld } from './fakes';
 import { call } from './http';
 
@@ -212,6 +213,15 @@ describe('HTTP API: the edge', () => {
       expect(reply.status).toBe(503);
       expect(reply.body.error.code).toBe('Unavailable');
       expect(JSON.stringify(reply.body)).not.toContain('arn:');
+    });
+
+    it('answers 503 to a send whose outcome is unknown, saying how to resend safely', async () => {
+      const { app, queues } = given();
+      queues.queue('q').fault = new SendOutcomeUnknown('m-1', 'socket hang up');
+      const reply = await call(app, 'POST', '/v1/queues/q/messages', { json: { body: 'x' } });
+      expect(reply.status).toBe(503);
+      expect(reply.body.error.code).toBe('Unavailable');
+      expect(reply.body.error.message).toMatch(/message m-1 may or may not have been stored .*Idempotency-Key/);
     });
 
     it('answers 500 to a bug without leaking internals, and logs it under the reference it quotes', async () => {
