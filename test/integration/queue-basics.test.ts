@@ -25,4 +25,20 @@ describe('DurableQueue basics', () => {
     expect(await queue.receive({ max: 10 })).toEqual([]);
     expect(await queue.stats({ consistency: 'strong' })).toMatchObject({ visible: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
   });
+
+  it('stores a batch in one request, an entry with a dedup id in its own transaction, and fails a bad entry alone', async () => {
+    const queue = service.queue('batch');
+    await queue.configure({ shards: 2 }); // the queue exists: the batch creates no configuration
+    const before = meter.snapshot();
+    const results = await queue.sendBatch([{ body: 'a' }, { body: 'b', dedupId: 'd-1' }, { body: 'c', delaySeconds: -1 }, { body: 'd' }]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, true]);
+    expect(results[2]).toMatchObject({ ok: false, error: { name: 'ValidationError', field: 'delaySeconds' } });
+    const cost = CostMeter.diff(meter.snapshot(), before);
+    const writes = Object.entries(cost.requests).filter(([operation]) => !/GetItem|Query/.test(operation)); // reads: the configuration
+    expect(Object.fromEntries(writes)).toEqual({ 'DynamoDB.BatchWriteItem': 1, 'DynamoDB.TransactWriteItems': 1 });
+    expect(cost.dynamoWriteRequests).toBe(4); // 2 puts in the batch; dedup record + put in the transaction
+    const received = await queue.receive({ max: 10 });
+    expect(received.map((m) => m.body).sort()).toEqual(['a', 'b', 'd']);
+    expect(received.map((m) => m.messageId).sort()).toEqual(results.flatMap((r) => (r.ok ? [r.messageId] : [])).sort());
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
+import type { SendOutcomeUnknown } from '../../functions/core/queue/errors';
 import { emulatorName } from '../support/aws';
-import { ConflictOnce, FailFirstAttempt, LostResponses } from '../support/faults';
+import { ConflictOnce, FailFirstAttempt, LostResponses, PartlyUnprocessed } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
 /**
@@ -64,6 +65,60 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     expect(outcome).toMatchObject({ error: { name: 'SendOutcomeUnknown', messageId: acked[0] } });
     expect(await h.partition(pk)).toEqual([]);
     expect(await consumer.receive({ max: 10 })).toEqual([]);
+  });
+
+  describe('a batch send (one BatchWriteItem)', () => {
+    const bodies = Array.from({ length: 10 }, (_, i) => ({ body: `m-${i}` }));
+    const messageItems = async (h: Awaited<ReturnType<typeof setup>>['h'], pk: string) =>
+      (await h.partition(pk)).filter((i) => i.sk?.S?.startsWith('M#'));
+
+    it('whose response is lost stores each message once and reports each as sent', async () => {
+      const { h, queue, pk } = await setup();
+      await queue.stats();
+      const before = h.meter.snapshot().requests;
+      const fault = new LostResponses(h.dynamodb, { operation: 'BatchWriteItem' });
+      const results = await queue.sendBatch(bodies);
+      fault.remove();
+      expect(fault.injected).toBe(1);
+      expect(results.map((r) => r.ok)).toEqual(bodies.map(() => true));
+      const after = h.meter.snapshot().requests;
+      expect((after['DynamoDB.BatchWriteItem'] ?? 0) - (before['DynamoDB.BatchWriteItem'] ?? 0)).toBe(1); // not sent again
+      expect((await messageItems(h, pk)).map((i) => i.b?.S).sort()).toEqual(bodies.map((b) => b.body).sort());
+    });
+
+    it('whose response is lost while a consumer acks some of it delivers none twice, and says which outcomes are unknown', async () => {
+      const { h, queue, pk } = await setup();
+      const consumer = h.service().queue(queue.name);
+      const acked: string[] = [];
+      const fault = new LostResponses(h.dynamodb, { operation: 'BatchWriteItem' }, async () => {
+        for (const message of await consumer.receive({ max: 4 })) {
+          await consumer.ack(message.receipt);
+          acked.push(message.messageId);
+        }
+      });
+      const results = await queue.sendBatch(bodies);
+      fault.remove();
+      expect(acked).toHaveLength(4);
+      const unknown = results.flatMap((r) => (r.ok ? [] : [r.error]));
+      expect(unknown.map((e) => e.name)).toEqual(['SendOutcomeUnknown', 'SendOutcomeUnknown', 'SendOutcomeUnknown', 'SendOutcomeUnknown']);
+      expect(unknown.map((e) => (e as SendOutcomeUnknown).messageId).sort()).toEqual([...acked].sort());
+      const stored = await messageItems(h, pk);
+      expect(stored).toHaveLength(6);
+      const delivered = await consumer.receive({ max: 10 });
+      expect(delivered.map((m) => m.messageId).sort()).toEqual(results.flatMap((r) => (r.ok ? [r.messageId] : [])).sort());
+    });
+
+    it('sends unprocessed items again, storing every message once', async () => {
+      const { h, queue, pk } = await setup();
+      const fault = new PartlyUnprocessed(h.dynamodb, 3);
+      const results = await queue.sendBatch(bodies);
+      fault.remove();
+      expect(fault.injected).toBe(1);
+      expect(results.every((r) => r.ok)).toBe(true);
+      const stored = await messageItems(h, pk);
+      expect(stored.map((i) => i.b?.S).sort()).toEqual(bodies.map((b) => b.body).sort());
+      expect(h.meter.snapshot().requests['DynamoDB.BatchWriteItem']).toBe(2);
+    });
   });
 
   it('a dedup send whose transaction response is lost is not reported as a duplicate', async () => {

@@ -124,3 +124,27 @@ export class ConflictOnce extends InjectedFault {
     return next(args);
   }
 }
+
+/**
+ * What DynamoDB does to a BatchWriteItem under throttling: it applies part of the batch and returns
+ * the rest as UnprocessedItems. Here the last `count` puts of the first matching request are held
+ * back (never sent) and returned as unprocessed.
+ */
+export class PartlyUnprocessed extends InjectedFault {
+  constructor(
+    client: { middlewareStack: Stack },
+    private readonly count: number,
+  ) {
+    super(client, { operation: 'BatchWriteItem' });
+  }
+
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (!this.claim(args.input)) return next(args);
+    const requestItems = args.input.RequestItems as Record<string, unknown[]>;
+    const [table, requests] = Object.entries(requestItems)[0] as [string, unknown[]];
+    const kept = requests.slice(0, requests.length - this.count);
+    const heldBack = requests.slice(requests.length - this.count);
+    const result = (await next({ ...args, input: { ...args.input, RequestItems: { [table]: kept } } })) as { output: Input };
+    return { ...result, output: { ...result.output, UnprocessedItems: { [table]: heldBack } } };
+  }
+}
