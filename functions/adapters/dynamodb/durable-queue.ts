@@ -215,8 +215,12 @@ const UNPROCESSED_ATTEMPTS = 8;
 const MAX_PAGES_PER_SHARD = 10;
 const MAX_SCANNED_PER_VISIT = 1_000;
 const CONFLICT_RETRIES = 5;
+/** `consume` overlaps at most this many receives (only while they come back full). */
+const MAX_OVERLAPPING_RECEIVES = 2;
 const POLL_MIN_MS = 50;
 const POLL_MAX_MS = 1_000;
+/** A long poll inside `consume` checks this often whether the consumer was told to stop. */
+const STOP_CHECK_MS = 50;
 
 const DeadLetterReason = {
   MaxReceiveCount: 'maxReceiveCount exceeded',
@@ -282,6 +286,8 @@ const EMPTY_SHARD_BACKOFF_START_MS = 100;
 /** How long a lost lease race makes a receiver lease cautiously (first candidate alone) in that shard. */
 const CONTENTION_MEMORY_MS = 10_000;
 
+const candidateKey = (item: Item): string => `${pkOf(item)}\u0000${skOf(item)}`;
+
 /** What became of one candidate: delivered, dead-lettered, lost to another receiver, or not ready after all. */
 type DeliveryOutcome = ReceivedMessage | 'dead-lettered' | 'lost' | 'skipped';
 
@@ -300,6 +306,14 @@ export class DurableQueue {
   private readonly emptyShards = new Map<number, { until: number; backoffMs: number }>();
   /** When this receiver last lost a lease race in each shard. */
   private readonly lastLostRace = new Map<number, number>();
+  /**
+   * Candidates this instance's receives are leasing right now (by key). Two receives of one
+   * instance that overlap (`consume` runs them so) each lease different candidates instead of
+   * racing each other: a race would cost a failed, billed conditional write.
+   */
+  private readonly leasing = new Set<string>();
+  /** The query a receive of this instance is reading each shard with, while it runs. */
+  private readonly shardReads = new Map<number, Promise<unknown>>();
   /** Last known tail of FIFO groups this process sent to (a hint: every append is conditional on it). */
   private readonly groupTails = new Map<string, number>();
 
@@ -848,6 +862,11 @@ export class DurableQueue {
   // Receive
 
   async receive(input: ReceiveInput = {}): Promise<ReceivedMessage[]> {
+    return this.receiveUntil(input, () => false);
+  }
+
+  /** `receive`, whose long poll also ends (with what it has, nothing) as soon as `stop()` says so. */
+  private async receiveUntil(input: ReceiveInput, stop: () => boolean): Promise<ReceivedMessage[]> {
     const options = parseInput(receiveInputSchema, input);
     const loaded = await this.load(true);
     const max = options.max ?? 1;
@@ -862,9 +881,12 @@ export class DurableQueue {
       if (received.length > 0) return received;
       // Dead-lettering may have unblocked a FIFO group or freed the head of a shard: look again now.
       if (deadLettered > 0 && rescans++ < 5) continue;
-      const now = this.deps.clock.now();
-      if (now >= deadline) return received;
-      await this.deps.sleep(Math.min(deadline - now, Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** poll)));
+      const pollAgainAt = Math.min(deadline, this.deps.clock.now() + Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** poll));
+      for (let now = this.deps.clock.now(); now < pollAgainAt; now = this.deps.clock.now()) {
+        if (stop()) return received;
+        await this.deps.sleep(Math.min(pollAgainAt - now, STOP_CHECK_MS));
+      }
+      if (this.deps.clock.now() >= deadline || stop()) return received;
     }
   }
 
@@ -917,6 +939,11 @@ export class DurableQueue {
   }
 
   private async collectFromShard(loaded: LoadedConfig, shard: number, need: number, visibilityMs: number): Promise<ShardVisit> {
+    // Overlapping receives of this instance read a shard one after another: the second starts
+    // from the cursor the first moved past its candidates, instead of reading them again.
+    for (let reading = this.shardReads.get(shard); reading; reading = this.shardReads.get(shard)) {
+      await reading.catch(() => undefined);
+    }
     const now = this.deps.clock.now();
     const fifo = loaded.config.fifo;
     // FIFO reads from the head every time: a group acked a moment ago is ready again at the same key.
@@ -935,7 +962,14 @@ export class DurableQueue {
       // Limit counts the items a filter drops (in flight, not yet visible): the first page asks for
       // what is needed, later pages read further to get past a head of unavailable messages.
       const limit = page === 0 ? wanted : Math.min(100, wanted * 5);
-      const result = await this.queryCandidates(loaded.config, shard, startKey, limit, now);
+      const reading = this.queryCandidates(loaded.config, shard, startKey, limit, now);
+      this.shardReads.set(shard, reading);
+      let result: QueryCommandOutput;
+      try {
+        result = await reading;
+      } finally {
+        if (this.shardReads.get(shard) === reading) this.shardReads.delete(shard);
+      }
       const items = result.Items ?? [];
       scanned += result.ScannedCount ?? items.length;
       candidates += items.length;
@@ -944,24 +978,13 @@ export class DurableQueue {
           failures.push(error);
           return 'lost';
         });
-      const outcomes: DeliveryOutcome[] = [];
-      const [first, ...rest] = items.slice(0, wanted);
-      if (first && this.recentlyContended(shard, now)) {
-        // Another receiver works this shard: lease the first candidate alone. If it lost, the other
-        // receiver is most likely taking the rest of the page too: one failed write, not ten.
-        outcomes.push(await deliver(first));
-        if (outcomes[0] !== 'lost') outcomes.push(...(await Promise.all(rest.map(deliver))));
-      } else if (first) {
-        outcomes.push(...(await Promise.all([first, ...rest].map(deliver))));
-      }
-      for (const outcome of outcomes) {
-        if (outcome === 'dead-lettered') deadLettered++;
-        else if (outcome === 'lost') lostRaces++;
-        else if (outcome !== 'skipped') received.push(outcome);
-      }
-      if (lostRaces > 0 && received.length === 0) break;
+      // Candidates another receive of this instance is leasing are left to it.
+      const mine = items.filter((item) => !this.leasing.has(candidateKey(item))).slice(0, wanted);
       // Resume after the last item used; candidates read but not needed are read again next time.
-      const used = items.length > wanted ? items[wanted - 1] : undefined;
+      // The cursor moves before the leases, so that an overlapping receive reads on from here.
+      const lastTaken = Math.max(wanted - 1, mine.length > 0 ? items.indexOf(mine[mine.length - 1] as Item) : -1);
+      const used = items.length > lastTaken + 1 ? items[lastTaken] : undefined;
+      const endOfRange = !used && !result.LastEvaluatedKey;
       if (used) {
         startKey = Keys.key(pkOf(used), skOf(used));
       } else if (result.LastEvaluatedKey) {
@@ -970,10 +993,30 @@ export class DurableQueue {
         // End of the ready range: stay here; newer messages sort after this key.
         const last = items.at(-1);
         startKey = last ? Keys.key(pkOf(last), skOf(last)) : startKey;
-        break;
       }
+      if (!fifo) this.cursors.set(shard, { startKey, headScannedAt });
+      for (const item of mine) this.leasing.add(candidateKey(item));
+      const outcomes: DeliveryOutcome[] = [];
+      try {
+        const [first, ...rest] = mine;
+        if (first && this.recentlyContended(shard, now)) {
+          // Another receiver works this shard: lease the first candidate alone. If it lost, the other
+          // receiver is most likely taking the rest of the page too: one failed write, not ten.
+          outcomes.push(await deliver(first));
+          if (outcomes[0] !== 'lost') outcomes.push(...(await Promise.all(rest.map(deliver))));
+        } else if (first) {
+          outcomes.push(...(await Promise.all([first, ...rest].map(deliver))));
+        }
+      } finally {
+        for (const item of mine) this.leasing.delete(candidateKey(item));
+      }
+      for (const outcome of outcomes) {
+        if (outcome === 'dead-lettered') deadLettered++;
+        else if (outcome === 'lost') lostRaces++;
+        else if (outcome !== 'skipped') received.push(outcome);
+      }
+      if ((lostRaces > 0 && received.length === 0) || endOfRange) break;
     }
-    if (!fifo) this.cursors.set(shard, { startKey, headScannedAt });
     // Failures (a body that would not load from S3, say) gave their leases back; surface them only
     // when nothing could be delivered, so one bad message does not hide the good ones.
     if (received.length === 0 && failures.length > 0) throw failures[0];
@@ -1360,25 +1403,46 @@ export class DurableQueue {
         }
       }
     };
-    // Receive only when a full batch fits: a receive costs a query whatever it returns.
+    // Receive only when a full batch fits (messages in hand plus those being received): a receive
+    // costs a query whatever it returns. While receives come back full (a busy queue), a second
+    // one overlaps the first, so that the table is read while the previous batch is still being
+    // leased; an idle queue is polled by one receive at a time.
     const batchSize = Math.min(QueueLimits.maxBatch, concurrency);
-    while (!stopped()) {
-      if (concurrency - inHand.size < batchSize) {
-        await Promise.race(inHand);
+    const receives = new Set<Promise<void>>();
+    let busy = false;
+    let drained = false;
+    let failure: { readonly error: unknown } | undefined;
+    const room = () => concurrency - inHand.size - receives.size * batchSize;
+    while (!stopped() && !drained && !failure) {
+      const mayReceive = receives.size === 0 || (busy && receives.size < MAX_OVERLAPPING_RECEIVES);
+      if (!mayReceive || room() < batchSize) {
+        await Promise.race([...inHand, ...receives]);
         continue;
       }
-      const batch = await this.receive({
-        max: batchSize,
-        waitSeconds: options.waitSeconds ?? 1,
-        visibilityTimeoutSeconds: visibilitySeconds,
-      });
-      if (batch.length === 0 && inHand.size === 0 && options.stopWhenEmpty) break;
-      for (const message of batch) {
-        const work = settle(message).finally(() => inHand.delete(work));
-        inHand.add(work);
-      }
+      const receiving: Promise<void> = this.receiveUntil(
+        { max: batchSize, waitSeconds: options.waitSeconds ?? 1, visibilityTimeoutSeconds: visibilitySeconds },
+        stopped,
+      )
+        .then(
+          (batch) => {
+            busy = batch.length === batchSize;
+            // A drain ends when a receive finds nothing, no other receive is running, and nothing is in hand.
+            if (batch.length === 0 && receives.size === 1 && inHand.size === 0 && options.stopWhenEmpty) drained = true;
+            for (const message of batch) {
+              const work = settle(message).finally(() => inHand.delete(work));
+              inHand.add(work);
+            }
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => receives.delete(receiving));
+      receives.add(receiving);
     }
+    await Promise.all(receives);
     await Promise.all(inHand);
+    if (failure) throw failure.error;
     return stats;
   }
 

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { CostMeter } from '../../functions/adapters/cost-meter';
+import { emulatorName } from '../support/aws';
+import { queueHarness } from '../support/queue-harness';
+
+async function filledQueue(total: number, shards: number) {
+  // Head rescans at most once a second (the default): receives read on from their cursors.
+  const h = await queueHarness({ headRescanMs: 1_000 });
+  const queue = h.service().queue(`consume-${shards}`);
+  await queue.configure({ shards });
+  const sent = new Set<string>();
+  for (let i = 0; i < total; i += 10) {
+    for (const r of await queue.sendBatch(Array.from({ length: Math.min(10, total - i) }, (_, j) => ({ body: `m-${i + j}` })))) {
+      if (!r.ok) throw r.error;
+      sent.add(r.messageId);
+    }
+  }
+  return { h, queue, sent };
+}
+
+describe(`The consumer loop and overlapping receives (${emulatorName()})`, () => {
+  it('two overlapping receives of one instance lease different messages, without racing or rereading', async () => {
+    const { h, queue, sent } = await filledQueue(20, 1);
+    const before = h.meter.snapshot();
+    const [first, second] = await Promise.all([queue.receive({ max: 10 }), queue.receive({ max: 10 })]);
+    const cost = CostMeter.diff(h.meter.snapshot(), before);
+    const ids = [...(first ?? []), ...(second ?? [])].map((m) => m.messageId);
+    expect(new Set(ids)).toEqual(sent);
+    // The second read the shard after the first had moved the cursor past its candidates.
+    expect({ failedConditionalWrites: cost.failedConditionalWrites, queries: cost.requests['DynamoDB.Query'] }).toEqual({
+      failedConditionalWrites: 0,
+      queries: 2,
+    });
+  });
+
+  it('handles and acks every message of a busy queue once, with no lease race against itself', async () => {
+    const { h, queue, sent } = await filledQueue(600, 4);
+    const handled: string[] = [];
+    const before = h.meter.snapshot();
+    const stats = await queue.consume(
+      async (message) => {
+        handled.push(message.messageId);
+      },
+      { concurrency: 20, waitSeconds: 1, stopWhenEmpty: true },
+    );
+    const cost = CostMeter.diff(h.meter.snapshot(), before);
+    expect(stats).toEqual({ acked: 600, nacked: 0, leaseLost: 0 });
+    expect(handled).toHaveLength(600);
+    expect(new Set(handled)).toEqual(sent);
+    expect(cost.failedConditionalWrites).toBe(0);
+    expect(await queue.stats({ consistency: 'strong' })).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it('stops when told to, without waiting out a long poll', async () => {
+    const h = await queueHarness();
+    const queue = h.service().queue('consume-stop');
+    const stop = new AbortController();
+    const started = Date.now();
+    setTimeout(() => stop.abort(), 200);
+    const stats = await queue.consume(async () => undefined, { waitSeconds: 20, signal: stop.signal });
+    expect(stats).toEqual({ acked: 0, nacked: 0, leaseLost: 0 });
+    // A receive that waited out its poll would have returned after 20 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('nacks a message whose handler throws, and handles it again', async () => {
+    const { queue } = await filledQueue(1, 1);
+    let attempts = 0;
+    const stats = await queue.consume(
+      async () => {
+        attempts++;
+        if (attempts === 1) throw new Error('first attempt fails');
+      },
+      { waitSeconds: 1, until: () => attempts >= 2 },
+    );
+    expect(stats).toEqual({ acked: 1, nacked: 1, leaseLost: 0 });
+  });
+});
