@@ -1,4 +1,4 @@
-import { base64UrlToBytes, bytesToBase64Url, utf8Bytes, utf8Text } from '../encoding';
+import { base64UrlToBytes, bytesToBase64Url, utf8Bytes, utf8Length, utf8Text } from '../encoding';
 import { ValidationError } from '../errors';
 import { QueueLimits } from './config';
 
@@ -51,6 +51,11 @@ export function encodeReceipt(r: Receipt): string {
 }
 
 /** Throws ValidationError('receipt') for anything that is not a receipt this library issued. */
+/** DynamoDB's limit on a sort key: a receipt's lease key names one. */
+const MAX_SORT_KEY_BYTES = 1024;
+/** Message ids are 22 characters (128 random bits, base64url); this leaves room without trusting. */
+const MAX_MESSAGE_ID_BYTES = 128;
+
 export function decodeReceipt(text: unknown, field = 'receipt'): Receipt {
   const invalid = (why: string) => new ValidationError(field, `not a Concord receipt (${why})`);
   if (typeof text !== 'string') throw invalid('expected a string');
@@ -67,9 +72,13 @@ export function decodeReceipt(text: unknown, field = 'receipt'): Receipt {
   const [queue, messageId, shard, leaseKey, seq, token, fence, leaseUntil, flags, receiveCount] = fields as unknown[];
   const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
   if (typeof queue !== 'string' || !QueueLimits.queueName.test(queue)) throw invalid('bad queue');
-  if (typeof messageId !== 'string' || messageId.length === 0) throw invalid('bad message id');
+  // Bounded so that a forged receipt gets a 400 or LeaseLost, never DynamoDB's refusal of an
+  // oversized key (a sort key is at most 1,024 bytes).
+  if (typeof messageId !== 'string' || messageId.length === 0 || utf8Length(messageId) > MAX_MESSAGE_ID_BYTES) {
+    throw invalid('bad message id');
+  }
   if (!isCount(shard) || shard >= QueueLimits.maxShards) throw invalid('bad shard');
-  if (typeof leaseKey !== 'string' || leaseKey.length === 0) throw invalid('bad key');
+  if (typeof leaseKey !== 'string' || leaseKey.length === 0 || utf8Length(leaseKey) > MAX_SORT_KEY_BYTES) throw invalid('bad key');
   if (seq !== null && !isCount(seq)) throw invalid('bad sequence');
   if (typeof token !== 'string' || base64UrlToBytes(token)?.length !== LEASE_TOKEN_BYTES) throw invalid('bad token');
   if (!isCount(fence) || fence < 1) throw invalid('bad fence');

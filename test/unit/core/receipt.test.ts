@@ -54,6 +54,15 @@ describe('receipts', () => {
     }
   });
 
+  it('reject keys no DynamoDB item can have (a forged receipt must not reach the table as a bad request)', () => {
+    const forged = (messageId: string, leaseKey: string) =>
+      `c1.${Buffer.from(JSON.stringify(['q', messageId, 0, leaseKey, null, Buffer.alloc(16).toString('base64url'), 1, 1, 0, 1])).toString('base64url')}`;
+    expect(() => decodeReceipt(forged('m', 'k'.repeat(1025)))).toThrow(/bad key/);
+    expect(() => decodeReceipt(forged('m', 'é'.repeat(513)))).toThrow(/bad key/); // 1,026 bytes
+    expect(() => decodeReceipt(forged('m'.repeat(129), 'k'))).toThrow(/bad message id/);
+    expect(decodeReceipt(forged('m'.repeat(128), 'k'.repeat(1024)))).toMatchObject({ messageId: 'm'.repeat(128) });
+  });
+
   it('reject a receipt whose token is shorter than 128 bits', () => {
     const short = JSON.stringify(['q', 'm', 0, 'k', null, Buffer.alloc(8).toString('base64url'), 1, 1, 0, 1]);
     expect(() => decodeReceipt(`c1.${Buffer.from(short).toString('base64url')}`)).toThrow(/bad token/);
