@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinatorEnvelope, ParticipantHandlers } from '../../functions/adapters/tx/participant';
 import type { TransferLeg } from '../../functions/bank/bank';
 import { transferDefinition } from '../../functions/bank/transfer';
-import type { RetryPolicy } from '../../functions/core/tx/definition';
+import { type RetryPolicy, transactionBudgetSeconds } from '../../functions/core/tx/definition';
 import { uniqueName } from '../support/aws';
 import { SteppingClock } from '../support/clock';
 import { txHarness } from '../support/tx-harness';
@@ -209,7 +209,12 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
       expect(await old.recover(txId, oldLease!)).toBe('fenced-out');
       expect((await h.coordinator.view(txId)).epoch).toBe(1);
       expect(await fresh.recover(txId, newLease!)).toEqual({ decision: 'ABORT', presumed: true });
-      expect((await h.coordinator.view(txId)).epoch).toBe(2);
+      const recovered = await h.coordinator.view(txId);
+      expect(recovered.epoch).toBe(2);
+      // The recovery run gets the whole budget the first run had, so that its phase two can retry
+      // to the end (and park, T5) before it is presumed stuck in turn.
+      const budgetMs = transactionBudgetSeconds(h.stateMachines['transfer-2pc']!.definition) * 1000;
+      expect(Date.parse(recovered.deadline)).toBeGreaterThanOrEqual(newClock.now() + budgetMs);
     });
   });
 });

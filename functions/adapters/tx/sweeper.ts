@@ -14,6 +14,7 @@ import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCo
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock';
 import { Decision, type ExecutionInput } from '../../core/tx/asl';
+import { transactionBudgetSeconds } from '../../core/tx/definition';
 import { type LeaderLease, mayAct } from '../../core/tx/election';
 import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors';
 import { systemClock } from '../system';
@@ -30,7 +31,10 @@ export interface SweeperOptions {
   readonly leaseTtlMs?: number;
   /** Stop acting this long before the lease ends (clocks drift). @default 5000 */
   readonly safetyMarginMs?: number;
-  /** How far a recovery pushes the transaction's deadline. @default 60000 */
+  /**
+   * A recovery run gets the definition's whole budget (transactionBudgetSeconds, as the first run
+   * did) plus this slack before it may be recovered in turn. @default 5000
+   */
   readonly recoveryGraceMs?: number;
   readonly clock?: Clock;
   readonly role?: string;
@@ -175,10 +179,13 @@ export class Sweeper {
     const values: Item = {
       ':epoch': { N: String(epoch) },
       ':next': { N: String(epoch + 1) },
-      ':dl': { N: String(now + (this.options.recoveryGraceMs ?? 60_000)) },
+      // Not less than the run may need: a shorter deadline would recover a recovery that is still
+      // retrying its phase two, again and again, and it would never reach PARKED/STUCK (T5).
+      ':dl': { N: String(now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.recoveryGraceMs ?? 5_000)) },
       ':one': { N: '1' },
     };
-    let update = 'SET epoch = :next, dl = :dl ADD recoveries :one';
+    // `dl` keys the open index; `deadline` is what the transaction's view shows.
+    let update = 'SET epoch = :next, dl = :dl, deadline = :dl ADD recoveries :one';
     let condition = 'epoch = :epoch';
     if (recorded) {
       condition += ' AND decision = :decision';
@@ -186,7 +193,7 @@ export class Sweeper {
     } else {
       // Presumed abort, through the same conditional write the coordinator uses (T2).
       update =
-        'SET epoch = :next, dl = :dl, decision = :decision, decidedAt = :at, decidedEpoch = :next, decisionReason = :why ADD recoveries :one';
+        'SET epoch = :next, dl = :dl, deadline = :dl, decision = :decision, decidedAt = :at, decidedEpoch = :next, decisionReason = :why ADD recoveries :one';
       condition += ' AND attribute_not_exists(decision)';
       values[':decision'] = { S: Decision.Abort };
       values[':at'] = { S: new Date(now).toISOString() };
