@@ -35,6 +35,12 @@ export interface ParticipantServiceOptions {
   readonly batchSize?: number;
   /** Deliveries before a coordinator message goes to the DLQ. @default 10 */
   readonly maxReceiveCount?: number;
+  /**
+   * How often `handler` is also invoked on a schedule (an EventBridge "Scheduled Event") to settle
+   * in-doubt transactions from the decision record (T3; `participantLambdaHandler`).
+   * @default Duration.minutes(5)
+   */
+  readonly resolveInDoubtEvery?: Duration;
 }
 
 export interface ParticipantService {
@@ -129,8 +135,8 @@ export class TransactionCoordinator extends Construct {
 
   /**
    * A participant service: its queue (and DLQ) that the state machines send phase messages to,
-   * `handler` subscribed with partial batch responses, and the grants it needs (answer task
-   * tokens, read decisions for in-doubt resolution).
+   * `handler` subscribed with partial batch responses and invoked on a schedule for in-doubt
+   * resolution, and the grants it needs (answer task tokens, read decisions).
    */
   addParticipantService(name: string, handler: lambda.Function, options: ParticipantServiceOptions = {}): ParticipantService {
     const deadLetterQueue = new sqs.Queue(this, `${name}Dlq`, {
@@ -152,6 +158,10 @@ export class TransactionCoordinator extends Construct {
       machine.grantTaskResponse(handler);
     }
     grantTable(this.table, handler, ['dynamodb:GetItem']);
+    new events.Rule(this, `${name}InDoubtSchedule`, {
+      schedule: events.Schedule.rate(options.resolveInDoubtEvery ?? Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(handler)],
+    });
     const service = { queue, deadLetterQueue };
     this.participants[name] = service;
     return service;

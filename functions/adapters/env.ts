@@ -18,6 +18,11 @@ export const optional = z
   .optional()
   .transform((value) => value || undefined);
 
+/** An optional whole number of seconds, at least 1. */
+export const optionalSeconds = optional.pipe(
+  z.coerce.number<string | undefined>().int('must be a whole number of seconds').min(1, 'must be at least 1').optional(),
+);
+
 /** A comma-separated list of at least one non-empty name. */
 export const list = required
   .transform((text) => text.split(',').map((name) => name.trim()))

@@ -1,11 +1,12 @@
 /**
- * A bank as a transaction participant: an SQS-triggered Lambda with partial batch responses. One
- * function per bank; it plays every leg role (debit, credit) of both transfer definitions.
+ * A bank as a transaction participant: an SQS-triggered Lambda with partial batch responses, also
+ * invoked on a schedule to settle in-doubt transactions (T3). One function per bank; it plays every
+ * leg role (debit, credit) of both transfer definitions.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { readEnv, required } from '../adapters/env';
-import { Participant, sqsBatchHandler } from '../adapters/tx/participant';
+import { optionalSeconds, readEnv, required } from '../adapters/env';
+import { Participant, participantLambdaHandler } from '../adapters/tx/participant';
 import { Bank, type TransferLeg } from '../bank/bank';
 import { TRANSFER_DEFINITIONS } from '../bank/transfer';
 
@@ -13,6 +14,8 @@ const env = readEnv({
   CONCORD_BANK_NAME: required,
   CONCORD_BANK_TABLE: required,
   CONCORD_COORDINATOR_TABLE: required,
+  /** Held PREPARED this long, a transaction is settled from the decision record (T3). */
+  CONCORD_IN_DOUBT_AFTER_SECONDS: optionalSeconds,
 });
 
 const dynamodb = new DynamoDBClient({});
@@ -28,4 +31,6 @@ export const participant = new Participant<TransferLeg>({
   handlers: Object.fromEntries([...roles].map((role) => [role, handlers])),
 });
 
-export const handler = sqsBatchHandler(participant);
+export const handler = participantLambdaHandler(participant, {
+  inDoubtAfterMs: (env.CONCORD_IN_DOUBT_AFTER_SECONDS ?? 300) * 1000,
+});

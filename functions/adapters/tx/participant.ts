@@ -415,3 +415,31 @@ export function sqsBatchHandler(participant: Pick<Participant<unknown>, 'handle'
     };
   };
 }
+
+/** What EventBridge sends a Lambda on a schedule. */
+interface ScheduledEvent {
+  readonly source: 'aws.events';
+  readonly 'detail-type': 'Scheduled Event';
+}
+
+function isScheduledEvent(event: unknown): event is ScheduledEvent {
+  const e = event as Partial<ScheduledEvent> | undefined;
+  return e?.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
+}
+
+/**
+ * The participant's Lambda entry point: phase messages from SQS (`sqsBatchHandler`), and, on a
+ * schedule, in-doubt resolution (T3): transactions held PREPARED for longer than `inDoubtAfterMs`
+ * are settled from the coordinator's decision record. Phase two normally arrives by message (a
+ * recovery run sends it again); this covers a message that was lost all the same.
+ */
+export function participantLambdaHandler(
+  participant: Pick<Participant<unknown>, 'handle' | 'resolveInDoubt'>,
+  options: { readonly inDoubtAfterMs: number },
+) {
+  const batch = sqsBatchHandler(participant);
+  return async (event: SqsBatchEvent | ScheduledEvent) => {
+    if (isScheduledEvent(event)) return { resolved: (await participant.resolveInDoubt(options.inDoubtAfterMs)).length };
+    return batch(event);
+  };
+}

@@ -104,6 +104,19 @@ describe('ConcordExampleStack', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
+  it('invokes each participant on a schedule to settle in-doubt transactions (T3)', () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .map(([logicalId]) => logicalId)
+      .filter((id) => /^bank[ab]Participant/.test(id));
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] } })],
+      });
+    }
+  });
+
   it('gives participant queues a dead-letter queue and reports partial batch failures', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }) });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });

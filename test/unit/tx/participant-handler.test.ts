@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HandleResult, sqsBatchHandler } from '../../../functions/adapters/tx/participant';
+import { type HandleResult, participantLambdaHandler, sqsBatchHandler } from '../../../functions/adapters/tx/participant';
 
 describe('sqsBatchHandler', () => {
   it('reports exactly the messages whose handling threw, so only they come back', async () => {
@@ -20,6 +20,41 @@ describe('sqsBatchHandler', () => {
     });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
     expect(handled.sort()).toEqual(['ok-1', 'ok-2']);
+  });
+});
+
+describe('participantLambdaHandler', () => {
+  const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {}, resources: [] };
+
+  function participantStub() {
+    const calls = { handled: [] as unknown[], resolvedOlderThan: [] as number[] };
+    return {
+      calls,
+      participant: {
+        handle: async (body: unknown): Promise<HandleResult> => {
+          calls.handled.push(body);
+          return { reply: undefined, applied: true, lateReply: false };
+        },
+        resolveInDoubt: async (olderThanMs: number) => {
+          calls.resolvedOlderThan.push(olderThanMs);
+          return [{ txId: 't1', participant: 'debit', decision: 'COMMIT' as never }];
+        },
+      },
+    };
+  }
+
+  it('settles in-doubt transactions when the schedule invokes it (T3), and handles no message', async () => {
+    const { calls, participant } = participantStub();
+    const handler = participantLambdaHandler(participant, { inDoubtAfterMs: 300_000 });
+    expect(await handler(scheduled as never)).toEqual({ resolved: 1 });
+    expect(calls).toEqual({ handled: [], resolvedOlderThan: [300_000] });
+  });
+
+  it('handles a batch of phase messages as sqsBatchHandler does, resolving nothing', async () => {
+    const { calls, participant } = participantStub();
+    const handler = participantLambdaHandler(participant, { inDoubtAfterMs: 300_000 });
+    expect(await handler({ Records: [{ messageId: 'm1', body: 'prepare' }] })).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual({ handled: ['prepare'], resolvedOlderThan: [] });
   });
 });
 
