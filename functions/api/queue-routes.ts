@@ -1,5 +1,6 @@
 /** DESIGN.md "HTTP API (v1)": the queue routes. A queue exists on first use; PUT configures it. */
 import { ValidationError } from '../core/errors';
+import { RedriveDefaults } from '../core/queue/config';
 import { withoutUndefined } from '../core/validation';
 import type { ReceivedMessage } from '../queue';
 import { ErrorCode } from './errors';
@@ -174,14 +175,17 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       method: 'post',
       path: '/v1/queues/{queue}/dead-letters/redrive',
       operationId: 'redriveDeadLetters',
-      summary: `Move dead letters back into the queue, oldest first: at most \`max\` (1..${RedriveLimits.maxPerCall}, default ${RedriveLimits.defaultMax}) at \`perSecond\` (default 50).`,
+      summary: `Move dead letters back into the queue, oldest first: at most \`max\` (1..${RedriveLimits.maxPerCall}, default ${RedriveDefaults.max}) at \`perSecond\` (default ${RedriveDefaults.perSecond}), for at most ${RedriveLimits.secondsPerCall} s (then \`remaining\` says whether more are waiting).`,
       tag,
       params: queueParams,
       body: redriveBody,
       success: { status: 200, description: 'How many moved, and whether more are waiting.', schema: redriveResponse },
       errors: [],
       handle: async ({ params, body }) => {
-        const { redriven, remaining } = await queues.queue(params.queue).redrive(withoutUndefined(body));
+        // Bounded in time too: a slow rate must not outlast the request (the caller calls again).
+        const { redriven, remaining } = await queues
+          .queue(params.queue)
+          .redrive({ ...withoutUndefined(body), maxSeconds: RedriveLimits.secondsPerCall });
         return { redriven, remaining };
       },
     }),

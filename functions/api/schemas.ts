@@ -53,7 +53,11 @@ export const queueConfigBody = queueConfigPatchSchema;
  * Gateway's 30 s, so at most 1 000 (20 s at the default 50 per second). `remaining` says whether
  * to call again.
  */
-export const RedriveLimits = { maxPerCall: 1_000, defaultMax: 100, maxPerSecond: 1_000 } as const;
+/**
+ * `secondsPerCall`: one call ends well inside the API's 30 s integration timeout, with `remaining`
+ * true if it stopped early (a redrive is resumable: call again for the rest).
+ */
+export const RedriveLimits = { maxPerCall: 1_000, maxPerSecond: 1_000, secondsPerCall: 20 } as const;
 export const redriveBody = z
   .object({
     max: z.number().int().min(1).max(RedriveLimits.maxPerCall).optional(),

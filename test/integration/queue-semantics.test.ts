@@ -304,8 +304,12 @@ describe('DurableQueue', () => {
       expect((await queue.stats({ consistency: 'strong' })).deadLettered).toBe(5);
       const partial = await queue.redrive({ max: 2, perSecond: 100 });
       expect(partial).toEqual({ redriven: 2, remaining: true });
+      // Bounded in time: at 10 per second, moves are due at 0 and 100 ms; the third would start
+      // after the 0.15 s budget, so the call stops there and says more are waiting.
+      const timed = await queue.redrive({ max: 100, perSecond: 10, maxSeconds: 0.15 });
+      expect(timed).toEqual({ redriven: 2, remaining: true });
       const rest = await queue.redrive({ max: 100, perSecond: 100 });
-      expect(rest).toEqual({ redriven: 3, remaining: false });
+      expect(rest).toEqual({ redriven: 1, remaining: false });
       const back = await queue.receive({ max: 10 });
       expect(back.map((m) => m.body).sort()).toEqual(['dl0', 'dl1', 'dl2', 'dl3', 'dl4']);
       for (const m of back) expect(m.fence).toBeGreaterThan(firstFences.get(m.messageId) as number);

@@ -35,6 +35,7 @@ import {
   queueConfigPatchSchema,
   queueNameSchema,
   type ReceiveInput,
+  RedriveDefaults,
   receiveInputSchema,
   resolveConfig,
   type SendInput,
@@ -1865,9 +1866,17 @@ export class DurableQueue {
    * `max` per call. Each move is one transaction (delete from the DLQ + put into the queue), so a
    * crash loses nothing and a rerun resumes where the last one stopped.
    */
-  async redrive(options: { max?: number; perSecond?: number } = {}): Promise<{ redriven: number; remaining: boolean }> {
-    const max = options.max ?? 100;
-    const perSecond = options.perSecond ?? 50;
+  async redrive(
+    options: {
+      max?: number;
+      perSecond?: number;
+      /** Stop (with `remaining: true`) rather than start a move due later than this after the call began. */
+      maxSeconds?: number;
+    } = {},
+  ): Promise<{ redriven: number; remaining: boolean }> {
+    const max = options.max ?? RedriveDefaults.max;
+    const perSecond = options.perSecond ?? RedriveDefaults.perSecond;
+    if (options.maxSeconds !== undefined && !(options.maxSeconds > 0)) throw new ValidationError('maxSeconds', 'must be positive');
     if (!Number.isInteger(max) || max < 1 || max > 10_000) throw new ValidationError('max', 'must be an integer in 1..10000');
     if (!(perSecond > 0 && perSecond <= 1_000)) throw new ValidationError('perSecond', 'must be in (0, 1000]');
     const loaded = await this.load(true);
@@ -1889,6 +1898,7 @@ export class DurableQueue {
       for (const item of page.Items ?? []) {
         // Rate limit: the n-th move may not start before started + n / perSecond.
         const due = started + (redriven * 1000) / perSecond;
+        if (options.maxSeconds !== undefined && due > started + options.maxSeconds * 1000) return { redriven, remaining: true };
         const wait = due - this.deps.clock.now();
         if (wait > 0) await this.deps.sleep(wait);
         if (await this.redriveOne(loaded, item)) redriven++;

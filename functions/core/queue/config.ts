@@ -19,6 +19,9 @@ export const QueueLimits = {
   maxDedupWindowSeconds: 86_400,
 } as const;
 
+/** `redrive` per call: how many dead letters it moves, and how fast, unless told otherwise. */
+export const RedriveDefaults = { max: 100, perSecond: 50 } as const;
+
 /** The configuration every queue starts with on first use (DESIGN.md: 5, 30, false). */
 export const QueueDefaults = {
   maxReceiveCount: 5,

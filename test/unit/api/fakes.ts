@@ -201,8 +201,12 @@ export class FakeQueue extends Faulty implements QueuePort {
     return { deadLetters: this.deadLetters.slice(start, end), ...(end < this.deadLetters.length ? { nextCursor: `c${end}` } : {}) };
   }
 
-  async redrive(options: { max?: number } = {}) {
+  /** What each redrive was asked. */
+  readonly redriveCalls: Array<{ max?: number; perSecond?: number; maxSeconds?: number }> = [];
+
+  async redrive(options: { max?: number; perSecond?: number; maxSeconds?: number } = {}) {
     this.checkFault();
+    this.redriveCalls.push(options);
     const moved = this.deadLetters.splice(0, options.max ?? 100);
     for (const d of moved) {
       this.writes++;

@@ -307,6 +307,12 @@ describe('HTTP API: queues', () => {
       expect(queues.queue('orders').messages.size).toBe(3);
     });
 
+    it('bounds a redrive in time as well, so a slow rate cannot outlast the request', async () => {
+      const { app, queues } = await withDeadLetters(3);
+      await call(app, 'POST', '/v1/queues/orders/dead-letters/redrive', { json: { max: 1000, perSecond: 1 } });
+      expect(queues.queue('orders').redriveCalls).toEqual([{ max: 1000, perSecond: 1, maxSeconds: 20 }]);
+    });
+
     it('refuses a redrive of more than 1000 at once', async () => {
       const { app } = given();
       const reply = await call(app, 'POST', '/v1/queues/orders/dead-letters/redrive', { json: { max: 1001 } });
