@@ -48,6 +48,27 @@ const SQS_TRANSPORT_ERRORS = [
   'SQS.RequestThrottledException',
 ];
 
+/**
+ * Transient errors of the DynamoDB integration ("DynamoDB." + the exception name): throttling, a
+ * conflicting transaction, a service fault. Never ConditionalCheckFailedException: that is an
+ * answer (a decision already written, a status already marked), handled by each state's Catch.
+ */
+const DYNAMODB_TRANSIENT_ERRORS = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.TransactionConflictException',
+  'DynamoDB.InternalServerErrorException',
+];
+/** 1 + 2 + 4 + 8 s at most: a burst of throttling does not fail the execution (and wait for the sweeper). */
+const DYNAMODB_RETRY: State = {
+  ErrorEquals: DYNAMODB_TRANSIENT_ERRORS,
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 4,
+  JitterStrategy: 'FULL',
+};
+
 const txKey = {
   pk: { 'S.$': "States.Format('TX#{}', $.txId)" },
   sk: { S: 'tx' },
@@ -108,6 +129,7 @@ function decide(table: string, decision: Decision, reasonPath: string | undefine
       },
     },
     ResultPath: null,
+    Retry: [DYNAMODB_RETRY],
     Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.decisionRace', Next: 'Read decision' }],
     Next: next,
   };
@@ -127,6 +149,7 @@ function markStatus(table: string, status: TxStatus, next: string | undefined): 
       ExpressionAttributeValues: { ':s': { S: status }, ':t': { 'S.$': '$$.State.EnteredTime' }, ':pending': { S: TxStatus.Pending } },
     },
     ResultPath: null,
+    Retry: [DYNAMODB_RETRY],
     // Already marked (a recovery run and the original both finishing): nothing to do.
     Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'Done' }],
     ...(next ? { Next: next } : { End: true }),
@@ -139,6 +162,7 @@ const readDecision = (table: string): State => ({
   Parameters: { TableName: table, Key: txKey, ConsistentRead: true },
   ResultSelector: { 'Item.$': '$.Item' },
   ResultPath: '$.record',
+  Retry: [DYNAMODB_RETRY],
   Next: 'Route decision',
 });
 
@@ -277,6 +301,7 @@ function saga(definition: TransactionDefinition, table: string): Record<string, 
         },
       },
       ResultPath: '$.parked',
+      Retry: [DYNAMODB_RETRY],
       Next: next,
     };
   }

@@ -61,6 +61,28 @@ describe('buildStateMachine', () => {
     expect((asl.States['Decide COMMIT']!.Catch as Array<{ Next: string }>)[0]?.Next).toBe('Read decision');
   });
 
+  it('retries throttling on every DynamoDB state, and never a failed condition (an answer, not a fault)', () => {
+    const allStates = (states: Record<string, Record<string, unknown>>): Array<Record<string, unknown>> =>
+      Object.values(states).flatMap((state) => [
+        state,
+        ...((state.Branches as Asl[] | undefined) ?? []).flatMap((b) => allStates(b.States)),
+      ]);
+    for (const mode of ['2pc', 'saga'] as const) {
+      const dynamoStates = allStates(parse(mode, 3).States).filter((state) =>
+        String(state.Resource).startsWith('arn:aws:states:::dynamodb:'),
+      );
+      expect(dynamoStates.length).toBeGreaterThanOrEqual(5); // decide (2), read the decision, mark (2+)
+      for (const state of dynamoStates) {
+        const retried = ((state.Retry as Array<{ ErrorEquals: string[] }> | undefined) ?? []).flatMap((r) => r.ErrorEquals);
+        expect(retried).toEqual(
+          expect.arrayContaining(['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException']),
+        );
+        expect(retried).not.toContain('DynamoDB.ConditionalCheckFailedException');
+        expect(retried).not.toContain('States.ALL');
+      }
+    }
+  });
+
   it('2pc: bounds every wait with TimeoutSeconds and retries phase two', () => {
     const asl = parse('2pc', 2);
     const branches = (asl.States.Commit!.Branches as Asl[]).flatMap((b) => Object.values(b.States));
