@@ -48,6 +48,14 @@ export interface SweepResult {
   readonly fencedOut: number;
 }
 
+/** StopExecution's answers for an execution that does not run: absent, or finished (MiniStack: "not running"). */
+const NOTHING_TO_STOP = new Set(['ExecutionDoesNotExist', 'ValidationException']);
+
+/** arn:<partition>:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution> (any partition). */
+export function executionArn(stateMachineArn: string, execution: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${execution}`;
+}
+
 const leaseKey = (role: string): Item => ({ pk: { S: `LEASE#${role}` }, sk: { S: 'lease' } });
 
 export class Sweeper {
@@ -226,13 +234,17 @@ export class Sweeper {
       return undefined; // the coordinator or another recovery moved first; next round re-reads
     }
     const input = JSON.parse(tx.input?.S ?? '{}') as ExecutionInput;
-    const region = machine.stateMachineArn.split(':')[3];
-    const account = machine.stateMachineArn.split(':')[4];
-    const machineName = machine.stateMachineArn.split(':').at(-1);
-    const previous = `arn:aws:states:${region}:${account}:execution:${machineName}:${executionName(txId, epoch)}`;
-    await this.options.sfn
-      .send(new StopExecutionCommand({ executionArn: previous, error: 'Recovered', cause: `superseded by epoch ${epoch + 1}` }))
-      .catch(() => undefined); // not running any more, or never started (crash window C1)
+    const previous = executionArn(machine.stateMachineArn, executionName(txId, epoch));
+    try {
+      await this.options.sfn.send(
+        new StopExecutionCommand({ executionArn: previous, error: 'Recovered', cause: `superseded by epoch ${epoch + 1}` }),
+      );
+    } catch (error) {
+      // Nothing to stop: never started (crash window C1), or no longer running. Anything else
+      // (throttling, a denied action) ends this recovery; the epoch is raised, so the next sweep
+      // after the new deadline tries again rather than run two executions side by side.
+      if (!NOTHING_TO_STOP.has((error as { name?: string }).name ?? '')) throw error;
+    }
     const recovery: ExecutionInput = { ...input, epoch: epoch + 1, recover: true };
     try {
       await this.options.sfn.send(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registerStateMachines } from '../../../functions/adapters/tx/coordinator';
+import { executionArn } from '../../../functions/adapters/tx/sweeper';
 import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer';
 import { TxMode } from '../../../functions/core/tx/definition';
 
@@ -24,6 +25,17 @@ describe('registerStateMachines', () => {
   it('throws naming the type without an ARN, instead of leaving it never started or recovered', () => {
     expect(() => registerStateMachines(TRANSFER_DEFINITIONS, { 'transfer-2pc': 'arn:2pc', 'transfer-saga': '' })).toThrow(
       /no state machine ARN for transaction type "transfer-saga"/,
+    );
+  });
+});
+
+describe('executionArn', () => {
+  it('names an execution of the state machine in its own partition (aws, aws-cn, aws-us-gov)', () => {
+    expect(executionArn('arn:aws:states:eu-west-1:123456789012:stateMachine:transfer-2pc', 't1-r2')).toBe(
+      'arn:aws:states:eu-west-1:123456789012:execution:transfer-2pc:t1-r2',
+    );
+    expect(executionArn('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:transfer-saga', 't1')).toBe(
+      'arn:aws-cn:states:cn-north-1:123456789012:execution:transfer-saga:t1',
     );
   });
 });
