@@ -328,6 +328,7 @@ export class DurableQueue {
   // ---------------------------------------------------------------------------------------------
   // Configuration
 
+  /** The queue's configuration (its defaults if it was never configured). */
   async getConfig(): Promise<QueueConfig> {
     return (await this.load(false)).config;
   }
@@ -794,7 +795,7 @@ export class DurableQueue {
           [Attr.messageId]: str(id),
           [Attr.groupId]: str(groupId),
           [Attr.sentAt]: num(now),
-          ...(fenceFloor > 0 ? { ff: num(fenceFloor) } : {}),
+          ...(fenceFloor > 0 ? { [Attr.fenceFloor]: num(fenceFloor) } : {}),
           ...body,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -1182,7 +1183,7 @@ export class DurableQueue {
       throw new Error(`invariant broken: FIFO group ${JSON.stringify(groupId)} points at missing message ${seq}`);
     }
     let fence = readNumber(leased, Attr.fence) as number;
-    const floor = readNumber(message, 'ff') ?? 0;
+    const floor = readNumber(message, Attr.fenceFloor) ?? 0;
     if (fence <= floor) fence = await this.raiseGroupFence(pk, groupSk, token, floor + 1);
     const messageId = readString(message, Attr.messageId) as string;
     const receiveCount = readNumber(leased, Attr.receiveCount) as number;

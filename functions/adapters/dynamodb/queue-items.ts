@@ -48,7 +48,8 @@ export const Attr = {
   ttl: 'ttl',
   deadLetteredAt: 'dla',
   deadLetterReason: 'why',
-  originalKey: 'ok',
+  /** On a redriven FIFO message: the fence its deliveries had reached (its next lease goes above it, Q2). */
+  fenceFloor: 'ff',
 } as const;
 
 const pad13 = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, '0');
