@@ -64,4 +64,8 @@ describe('transfers through the real state machine (MiniStack)', () => {
       ]);
     });
   }
+
+  it('ran every phase above without a participant worker failing (a receive, a phase, a delete)', () => {
+    expect(h.errors).toEqual([]);
+  });
 });

@@ -88,6 +88,8 @@ describe('200 concurrent transfers, 2PC and saga (MiniStack, real state machines
         expect(Items).toEqual([]);
       }
     }
+    // No participant worker failed on the way (a receive, a phase, a delete), even if it recovered.
+    expect(h.errors).toEqual([]);
     console.log(
       `[load] ${committed.length} committed, ${aborted.length} aborted; participants: ${JSON.stringify(h.rigs['bank-a']!.participant.counters)}`,
     );
