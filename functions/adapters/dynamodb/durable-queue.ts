@@ -116,6 +116,12 @@ export interface QueueServiceOptions {
    * applied while the lease has at least this long to run. @default 1000
    */
   readonly clockSkewToleranceMs?: number;
+  /**
+   * Queue handles kept (with their cursors and cached configuration), least recently used dropped
+   * first: queue names can come from requests, and each new name must not grow memory forever.
+   * @default 1000
+   */
+  readonly maxCachedQueues?: number;
 }
 
 export interface SendResult {
@@ -246,6 +252,7 @@ export class QueueService {
       maxEmptyShardBackoffMs: options.maxEmptyShardBackoffMs ?? 1_000,
       clockSkewToleranceMs: options.clockSkewToleranceMs ?? 1_000,
       nackBackoff: options.nackBackoff ?? DEFAULT_NACK_BACKOFF,
+      maxCachedQueues: options.maxCachedQueues ?? 1_000,
       bodies: new BodyStore(options.claimCheck, options.bodyPolicy),
     };
   }
@@ -253,10 +260,17 @@ export class QueueService {
   /** The queue called `name` (validated: [A-Za-z0-9_-]{1,80}). It exists on first use. */
   queue(name: string): DurableQueue {
     let queue = this.queues.get(name);
-    if (!queue) {
+    if (queue) {
+      this.queues.delete(name); // most recently used last: a Map iterates in insertion order
+    } else {
       queue = new DurableQueue(parseInput(queueNameSchema, name, 'queue'), this.deps);
-      this.queues.set(name, queue);
+      // A dropped handle loses only its caches; whoever still holds it can go on using it.
+      for (const oldest of this.queues.keys()) {
+        if (this.queues.size < this.deps.maxCachedQueues) break;
+        this.queues.delete(oldest);
+      }
     }
+    this.queues.set(name, queue);
     return queue;
   }
 }
