@@ -131,8 +131,13 @@ export class Sweeper {
     for (const txId of await this.overdue()) {
       if (!mayAct(lease, this.clock.now(), this.options.safetyMarginMs ?? 5_000)) break;
       const outcome = await this.recover(txId, lease);
-      if (outcome === 'fenced-out') fencedOut++;
-      else if (outcome) recovered.push({ txId, ...outcome });
+      if (outcome === 'fenced-out') {
+        // Another sweeper leads now: every further recovery of ours would be refused too.
+        fencedOut++;
+        this.lease = undefined;
+        break;
+      }
+      if (outcome) recovered.push({ txId, ...outcome });
     }
     return { leader: true, fence: lease.fence, recovered, fencedOut };
   }
