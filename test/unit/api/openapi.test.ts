@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../../cdk/constructs/concord-api';
 import type { TransactionView } from '../../../functions/adapters/tx/coordinator';
 import { type ApiDeps, createApp } from '../../../functions/api/app';
 import type { QueuePort } from '../../../functions/api/ports';
@@ -124,6 +125,12 @@ describe('GET /v1/openapi.json', () => {
         'GET /v1/openapi.json',
       ].sort(),
     );
+  });
+
+  it('lists exactly the routes the CDK API declares (API_ROUTES), so neither can drift from the other', async () => {
+    const doc = await documentOf(createApp(fakeWorld().deps));
+    const documented = operations(doc).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(documented.sort()).toEqual([...API_ROUTES].sort());
   });
 
   it('gives every operation a unique id, its success response, and its error responses as the Error schema', async () => {
