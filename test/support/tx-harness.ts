@@ -7,7 +7,7 @@ import {
   type ParticipantOptions,
   runParticipantWorker,
 } from '../../functions/adapters/tx/participant';
-import { Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
+import { executionArn, Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
 import { Bank, type TransferLeg } from '../../functions/bank/bank';
 import { buildStateMachine, type CrashWindowPauses, type ExecutionInput } from '../../functions/core/tx/asl';
 import type { TransactionDefinition } from '../../functions/core/tx/definition';
@@ -157,8 +157,8 @@ export async function txHarness(
   };
 
   const executionStatus = async (type: string, name: string) => {
-    const arn = (stateMachines[type] as RegisteredStateMachine).stateMachineArn.replace(':stateMachine:', ':execution:');
-    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: `${arn}:${name}` }));
+    const machine = stateMachines[type] as RegisteredStateMachine;
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(machine.stateMachineArn, name) }));
     return status;
   };
 

@@ -1,28 +1,21 @@
 import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Coordinator } from '../../functions/adapters/tx/coordinator';
+import { executionArn } from '../../functions/adapters/tx/sweeper';
 import { transferDefinition } from '../../functions/bank/transfer';
 import type { RetryPolicy, TxMode } from '../../functions/core/tx/definition';
 import { uniqueName } from '../support/aws';
 import { SteppingClock } from '../support/clock';
 import { LostResponses } from '../support/faults';
 import { txHarness } from '../support/tx-harness';
+import { sleep, waitFor } from '../support/wait';
 
 type Harness = Awaited<ReturnType<typeof txHarness>>;
 
 const quickRetry: RetryPolicy = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
 const def = (mode: TxMode) => transferDefinition(mode, { timeoutSeconds: 8, completionRetry: quickRetry });
 const id = (p = 'tx') => uniqueName(p).replace(/[^A-Za-z0-9_-]/g, '');
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * T6: a crash at every numbered crash point of the coordinator (C1–C6, core/tx/asl.ts) and of a
@@ -65,10 +58,21 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
       { id: a, balance: 400, held: 0 },
       { id: b, balance: 100, held: 0 },
     ]);
+  /** Messages in a bank's participant queue, waiting or in flight. */
+  const queued = async (bank: string): Promise<number> => {
+    const { Attributes = {} } = await h.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: h.rigs[bank]!.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+
   const stop = (type: string, name: string) =>
     (h.sfn as SFNClient).send(
       new StopExecutionCommand({
-        executionArn: `${h.stateMachines[type]!.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+        executionArn: executionArn(h.stateMachines[type]!.stateMachineArn, name),
         error: 'Crash',
         cause: 'test: the coordinator crashed here',
       }),
@@ -76,7 +80,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
   /** C4: the coordinator stops right after writing COMMIT, before phase two starts. */
   async function crashAfterCommitDecision(txId: string, from: Parameters<Harness['transfer']>[2], to: Parameters<Harness['transfer']>[3]) {
     await h.transfer('c4', txId, from, to);
-    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    await waitFor('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
     await stop('c4', txId);
   }
   /** Time passes for the sweeper only: it sees every open transaction as overdue. */
@@ -116,13 +120,13 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const { a, b, from, to } = await accounts(500);
     const txId = id();
     await h.transfer('transfer-2pc', txId, from, to); // no workers: the prepares wait in SQS
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor("the prepares in both banks' queues", async () => (await queued('bank-a')) > 0 && (await queued('bank-b')) > 0);
     await stop('transfer-2pc', txId);
     const { recovered } = await sweep();
     expect(recovered).toContainEqual({ txId, decision: 'ABORT', presumed: true });
     h.startWorkers(); // old prepares and new aborts race in the queues
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED' });
-    await waitUntil(
+    await waitFor(
       'both participants aborted',
       async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'ABORTED',
     );
@@ -135,7 +139,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     h.startWorkers();
     const txId = id();
     await h.transfer('c3', txId, from, to);
-    await waitUntil('both prepared', prepared(txId));
+    await waitFor('both prepared', prepared(txId));
     expect((await h.rigs['bank-a']!.bank.account(a)).held).toBe(100);
     await stop('c3', txId);
     // T3: in doubt, the participants do not decide alone: without a decision nothing happens.
@@ -143,7 +147,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     expect((await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state).toBe('PREPARED');
     await sweep();
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'ABORTED', decision: 'ABORT' });
-    await waitUntil('holds released', async () => (await h.rigs['bank-a']!.bank.account(a)).held === 0);
+    await waitFor('holds released', async () => (await h.rigs['bank-a']!.bank.account(a)).held === 0);
     await expectUntouched(a, b);
     h.stopWorkers();
   });
@@ -156,7 +160,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const { recovered } = await sweep();
     expect(recovered).toContainEqual({ txId, decision: 'COMMIT', presumed: false });
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED', epoch: 2 });
-    await waitUntil('credited', async () => (await h.rigs['bank-b']!.bank.account(b)).balance === 100);
+    await waitFor('credited', async () => (await h.rigs['bank-b']!.bank.account(b)).balance === 100);
     await expectTransferred(a, b);
     h.stopWorkers();
   });
@@ -180,14 +184,15 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     const bankB = h.startWorkers(['bank-b']);
     const txId = id();
     await h.transfer('c4', txId, from, to);
-    await waitUntil('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
+    await waitFor('decision', async () => (await h.coordinator.view(txId)).decision === 'COMMIT');
     bankB.abort(); // bank-b is down during phase two
-    await waitUntil('bank-a committed', async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'COMMITTED');
+    await waitFor('bank-a committed', async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit'))?.state === 'COMMITTED');
     await stop('c4', txId);
     await sweep();
     h.startWorkers(['bank-b']); // gets the commit of epoch 1 and of epoch 2
     expect(await h.waitForEnd(txId)).toMatchObject({ status: 'COMMITTED' });
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Both commits (epochs 1 and 2) handled and deleted: only then is "applied once" proven.
+    await waitFor("bank-b's queue drained", async () => (await queued('bank-b')) === 0);
     await expectTransferred(a, b);
     h.stopWorkers();
   });
@@ -197,7 +202,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     h.startWorkers();
     const txId = id();
     await h.transfer('c6', txId, from, to);
-    await waitUntil('both committed', async () => (await h.rigs['bank-b']!.participant.record(txId, 'credit'))?.state === 'COMMITTED');
+    await waitFor('both committed', async () => (await h.rigs['bank-b']!.participant.record(txId, 'credit'))?.state === 'COMMITTED');
     await stop('c6', txId);
     expect((await h.coordinator.view(txId)).status).toBe('PENDING');
     await sweep();
@@ -211,7 +216,7 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
     h.startWorkers(['bank-a']);
     const txId = id();
     await h.transfer('saga-mid', txId, from, to);
-    await waitUntil('debited', async () => (await h.rigs['bank-a']!.bank.account(a)).balance === 400);
+    await waitFor('debited', async () => (await h.rigs['bank-a']!.bank.account(a)).balance === 400);
     await stop('saga-mid', txId);
     await sweep();
     h.startWorkers(['bank-b']);
@@ -273,9 +278,12 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
       const workers = h.startWorkers();
       const txId = id();
       await h.transfer('transfer-2pc', txId, from, to);
-      await new Promise((r) => setTimeout(r, 150));
+      // Killed once the transfer is under way in a participant, not at an arbitrary moment.
+      await waitFor('the debit prepared', async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit')) !== undefined, {
+        everyMs: 10,
+      });
       workers.abort();
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000); // down for a while
       h.startWorkers();
       expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
       await expectTransferred(a, b);
