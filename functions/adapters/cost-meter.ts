@@ -203,16 +203,24 @@ export class CostMeter {
       case 'BatchWriteItem': {
         const requests =
           (input.RequestItems as Record<string, Array<{ PutRequest?: { Item: AttrMap }; DeleteRequest?: { Key: AttrMap } }>>) ?? {};
-        const unprocessed = (output?.UnprocessedItems as Record<string, unknown[]> | undefined) ?? {};
+        const unprocessed =
+          (output?.UnprocessedItems as
+            | Record<string, Array<{ PutRequest?: { Item: AttrMap }; DeleteRequest?: { Key: AttrMap } }>>
+            | undefined) ?? {};
         for (const [tableName, entries] of Object.entries(requests)) {
-          const skipped = unprocessed[tableName]?.length ?? 0;
-          entries.slice(0, entries.length - skipped).forEach((e) => {
-            const write: DynamoWrite = e.PutRequest
-              ? { table: tableName, key: this.keyOf(tableName, e.PutRequest.Item), kind: 'put', item: e.PutRequest.Item }
-              : { table: tableName, key: e.DeleteRequest?.Key ?? {}, kind: 'delete' };
-            this.totals.dynamoWriteRequests++;
-            this.totals.writeUnits += this.billWrite(write, 'applied', undefined, false);
-          });
+          // Any subset may come back unprocessed (not applied, not billed): match them by key.
+          const keyOfRequest = (e: { PutRequest?: { Item: AttrMap }; DeleteRequest?: { Key: AttrMap } }) =>
+            this.imageKey(tableName, e.PutRequest?.Item ?? e.DeleteRequest?.Key ?? {});
+          const skipped = new Set((unprocessed[tableName] ?? []).map(keyOfRequest));
+          entries
+            .filter((e) => !skipped.has(keyOfRequest(e)))
+            .forEach((e) => {
+              const write: DynamoWrite = e.PutRequest
+                ? { table: tableName, key: this.keyOf(tableName, e.PutRequest.Item), kind: 'put', item: e.PutRequest.Item }
+                : { table: tableName, key: e.DeleteRequest?.Key ?? {}, kind: 'delete' };
+              this.totals.dynamoWriteRequests++;
+              this.totals.writeUnits += this.billWrite(write, 'applied', undefined, false);
+            });
         }
         return;
       }

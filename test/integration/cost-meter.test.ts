@@ -1,6 +1,14 @@
-import { DeleteItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CostMeter, createQueueTable, dynamoClient, emulatorName } from '../support/aws';
+import { PartlyUnprocessed } from '../support/faults';
 
 /** The meter bills by AWS's rules whatever the emulator reports in ConsumedCapacity. */
 describe(`CostMeter (${emulatorName()})`, () => {
@@ -55,6 +63,20 @@ describe(`CostMeter (${emulatorName()})`, () => {
       ),
     );
     expect(txn.writeUnits).toBe(2 * (2 + 1));
+  });
+
+  it('bills the puts of a BatchWriteItem that were applied, not those it returned unprocessed', async () => {
+    const fault = new PartlyUnprocessed(dynamodb, 1); // the first, 5 KB put comes back unprocessed
+    const batch = await measure(() =>
+      dynamodb.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [table]: [{ PutRequest: { Item: item('b1', 5_000) } }, { PutRequest: { Item: item('b2', 100) } }] },
+        }),
+      ),
+    );
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(batch).toMatchObject({ writeUnits: 1, dynamoWriteRequests: 1 });
   });
 
   it('bills a query on the total size read, rounded up to 4 KB, halved when eventually consistent', async () => {

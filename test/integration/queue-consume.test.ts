@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CostMeter } from '../../functions/adapters/cost-meter';
 import { emulatorName } from '../support/aws';
+import { DeniedRequests } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
+import { sleep } from '../support/wait';
 
 async function filledQueue(total: number, shards: number) {
   // Head rescans at most once a second (the default): receives read on from their cursors.
@@ -74,5 +76,32 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
       { waitSeconds: 1, until: () => attempts >= 2 },
     );
     expect(stats).toEqual({ acked: 1, nacked: 1, leaseLost: 0 });
+  });
+
+  it('a nack that cannot be written ends the loop: it throws once nothing runs any more, and no handler runs after', async () => {
+    const { h, queue } = await filledQueue(30, 1);
+    const denied = new DeniedRequests(h.dynamodb, { operation: 'TransactWriteItems' }); // a nack with a delay moves the message
+    let handled = 0;
+    let returned = false;
+    let handledAfterReturn = 0;
+    const outcome = await queue
+      .consume(
+        async () => {
+          handled++;
+          if (returned) handledAfterReturn++;
+          throw new Error('the handler fails');
+        },
+        { concurrency: 20, waitSeconds: 1 },
+      )
+      .then(
+        () => 'returned',
+        (error: unknown) => error,
+      );
+    returned = true;
+    await sleep(1_500); // anything still running would show here
+    denied.remove();
+    expect(outcome).toMatchObject({ name: 'AccessDeniedException' });
+    expect(handled).toBeGreaterThan(0);
+    expect(handledAfterReturn).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
 import type { SendOutcomeUnknown } from '../../functions/core/queue/errors';
 import { emulatorName } from '../support/aws';
-import { ConflictOnce, FailFirstAttempt, LostResponses, PartlyUnprocessed } from '../support/faults';
+import { ConflictOnce, DeniedRequests, FailFirstAttempt, LostResponses, PartlyUnprocessed } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
 /**
@@ -65,6 +65,18 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     expect(outcome).toMatchObject({ error: { name: 'SendOutcomeUnknown', messageId: acked[0] } });
     expect(await h.partition(pk)).toEqual([]);
     expect(await consumer.receive({ max: 10 })).toEqual([]);
+  });
+
+  it('a send whose response is lost and whose read-back fails too is SendOutcomeUnknown, never a retryable error', async () => {
+    const { h, queue } = await setup();
+    await queue.stats(); // the configuration is loaded: the only read below is the read-back
+    const lost = new LostResponses(h.dynamodb, { operation: 'PutItem', when: (i) => String(i.TableName) === h.tableName });
+    const denied = new DeniedRequests(h.dynamodb, { operation: 'GetItem' });
+    const outcome = await queue.send({ body: 'x' }).catch((error: unknown) => error);
+    lost.remove();
+    denied.remove();
+    expect(outcome).toMatchObject({ name: 'SendOutcomeUnknown', code: 'Unavailable' });
+    expect((outcome as Error).message).toMatch(/reading it back failed too/);
   });
 
   describe('a batch send (one BatchWriteItem)', () => {

@@ -8,6 +8,7 @@ import { PayloadTooLargeError, ValidationError } from '../../functions/core/erro
 import { LeaseLossReason, LeaseLost } from '../../functions/core/queue/errors';
 import { decodeReceipt, encodeReceipt } from '../../functions/core/queue/receipt';
 import { uniqueName } from '../support/aws';
+import { SlowRequests } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
 type Harness = Awaited<ReturnType<typeof queueHarness>>;
@@ -293,25 +294,31 @@ describe('DurableQueue', () => {
       expect(deadLetters.map((d) => d.reason)).toEqual(['nacked on its last allowed delivery']);
     });
 
-    it('redrives dead letters back with fences that keep growing, rate-limited and resumable', async () => {
+    it('redrives dead letters back with fences that keep growing, rate-limited, time-limited and resumable', async () => {
       const queue = fresh();
       await queue.configure({ maxReceiveCount: 1 });
-      for (let i = 0; i < 5; i++) await queue.send({ body: `dl${i}` });
+      const bodies = Array.from({ length: 6 }, (_, i) => `dl${i}`);
+      for (const body of bodies) await queue.send({ body });
       const firstFences = new Map<string, number>();
       for (const m of await queue.receive({ max: 10 })) firstFences.set(m.messageId, m.fence);
       h.clock.advance(31_000);
       expect(await queue.receive({ max: 10 })).toEqual([]);
-      expect((await queue.stats({ consistency: 'strong' })).deadLettered).toBe(5);
+      expect((await queue.stats({ consistency: 'strong' })).deadLettered).toBe(6);
       const partial = await queue.redrive({ max: 2, perSecond: 100 });
       expect(partial).toEqual({ redriven: 2, remaining: true });
-      // Bounded in time: at 10 per second, moves are due at 0 and 100 ms; the third would start
-      // after the 0.15 s budget, so the call stops there and says more are waiting.
+      // Time-limited by the rate: at 10 per second, moves are due at 0 and 100 ms; the third would
+      // start after the 0.15 s limit, so the call stops there and says more are waiting.
       const timed = await queue.redrive({ max: 100, perSecond: 10, maxSeconds: 0.15 });
       expect(timed).toEqual({ redriven: 2, remaining: true });
+      // Time-limited by slow moves (200 ms each here), which the rate alone (1,000/s) would let run on.
+      const slow = new SlowRequests(h.dynamodb, { operation: 'TransactWriteItems' }, 200);
+      const slowCall = await queue.redrive({ max: 100, perSecond: 1_000, maxSeconds: 0.1 });
+      slow.remove();
+      expect(slowCall).toEqual({ redriven: 1, remaining: true });
       const rest = await queue.redrive({ max: 100, perSecond: 100 });
       expect(rest).toEqual({ redriven: 1, remaining: false });
       const back = await queue.receive({ max: 10 });
-      expect(back.map((m) => m.body).sort()).toEqual(['dl0', 'dl1', 'dl2', 'dl3', 'dl4']);
+      expect(back.map((m) => m.body).sort()).toEqual(bodies);
       for (const m of back) expect(m.fence).toBeGreaterThan(firstFences.get(m.messageId) as number);
       expect((await queue.stats({ consistency: 'strong' })).deadLettered).toBe(0);
     });

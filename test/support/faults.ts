@@ -9,6 +9,8 @@
  * - ConflictOnce: the first matching request fails before it is sent with a
  *   TransactionConflictException, which the SDK does not retry: the caller's own retry runs.
  */
+import { COST_METER_MIDDLEWARE } from '../../functions/adapters/cost-meter';
+
 interface Stack {
   addRelativeTo(middleware: never, options: never): void;
   remove(name: string): boolean;
@@ -37,6 +39,8 @@ abstract class InjectedFault {
   constructor(
     private readonly client: { middlewareStack: Stack },
     private readonly plan: FaultPlan,
+    /** The middleware this one sits right inside of. */
+    anchor = 'retryMiddleware',
   ) {
     const middleware =
       (next: Next, context: { commandName?: string }) =>
@@ -47,7 +51,7 @@ abstract class InjectedFault {
     (client.middlewareStack.addRelativeTo as (m: unknown, o: unknown) => void).call(client.middlewareStack, middleware, {
       name: this.name,
       relation: 'after',
-      toMiddleware: 'retryMiddleware',
+      toMiddleware: anchor,
     });
   }
 
@@ -127,24 +131,58 @@ export class ConflictOnce extends InjectedFault {
 
 /**
  * What DynamoDB does to a BatchWriteItem under throttling: it applies part of the batch and returns
- * the rest as UnprocessedItems. Here the last `count` puts of the first matching request are held
- * back (never sent) and returned as unprocessed.
+ * the rest as UnprocessedItems, any subset of it. Here the first `count` requests of the first
+ * matching BatchWriteItem are held back (never sent) and returned as unprocessed.
  */
 export class PartlyUnprocessed extends InjectedFault {
   constructor(
     client: { middlewareStack: Stack },
     private readonly count: number,
   ) {
-    super(client, { operation: 'BatchWriteItem' });
+    // Inside the cost meter, as the service is: the meter sees the whole batch go out and the
+    // unprocessed items come back.
+    super(client, { operation: 'BatchWriteItem' }, COST_METER_MIDDLEWARE);
   }
 
   protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
     if (!this.claim(args.input)) return next(args);
     const requestItems = args.input.RequestItems as Record<string, unknown[]>;
     const [table, requests] = Object.entries(requestItems)[0] as [string, unknown[]];
-    const kept = requests.slice(0, requests.length - this.count);
-    const heldBack = requests.slice(requests.length - this.count);
+    const heldBack = requests.slice(0, this.count);
+    const kept = requests.slice(this.count);
     const result = (await next({ ...args, input: { ...args.input, RequestItems: { [table]: kept } } })) as { output: Input };
     return { ...result, output: { ...result.output, UnprocessedItems: { [table]: heldBack } } };
+  }
+}
+
+/** Every matching request takes `delayMs` longer (a slow or throttled service). */
+export class SlowRequests extends InjectedFault {
+  constructor(
+    client: { middlewareStack: Stack },
+    plan: FaultPlan,
+    private readonly delayMs: number,
+  ) {
+    super(client, { times: Number.POSITIVE_INFINITY, ...plan });
+  }
+
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (this.claim(args.input)) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return next(args);
+  }
+}
+
+/** Matching requests fail before they are sent, with an error the SDK does not retry (access denied). */
+export class DeniedRequests extends InjectedFault {
+  constructor(client: { middlewareStack: Stack }, plan: FaultPlan) {
+    super(client, { times: Number.POSITIVE_INFINITY, ...plan });
+  }
+
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (!this.claim(args.input)) return next(args);
+    throw Object.assign(new Error('User is not authorized to perform this action (fault injection)'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
   }
 }

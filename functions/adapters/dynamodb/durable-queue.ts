@@ -498,6 +498,7 @@ export class DurableQueue {
           withoutBlindRetries(
             new BatchWriteItemCommand({ RequestItems: { [this.deps.tableName]: pending.map((m) => ({ PutRequest: { Item: m.item } })) } }),
           ),
+          {}, // options: never the cached handler (see withoutBlindRetries)
         );
         const unprocessed = new Set((UnprocessedItems?.[this.deps.tableName] ?? []).map((r) => skOf(r.PutRequest?.Item ?? {})));
         for (const m of pending) if (!unprocessed.has(skOf(m.item))) outcomes.set(m, { ok: true, messageId: m.id, duplicate: false });
@@ -528,8 +529,19 @@ export class DurableQueue {
    */
   private async settleUnsurePut(message: NewMessage, error: unknown): Promise<SendResult> {
     if (!(error instanceof WriteOutcomeUnknown)) throw error;
-    if (await this.isStored(Keys.key(pkOf(message.item), skOf(message.item)))) return { messageId: message.id, duplicate: false };
-    throw new SendOutcomeUnknown(message.id, (error.failure as Error)?.message ?? String(error.failure));
+    const failure = (error.failure as Error)?.message ?? String(error.failure);
+    let stored: boolean;
+    try {
+      stored = await this.isStored(Keys.key(pkOf(message.item), skOf(message.item)));
+    } catch (readError) {
+      // Still unknown. Reported as a throttle or a fault, it would invite a resend: a duplicate.
+      throw new SendOutcomeUnknown(
+        message.id,
+        `${failure}; reading it back failed too: ${(readError as Error)?.message ?? String(readError)}`,
+      );
+    }
+    if (stored) return { messageId: message.id, duplicate: false };
+    throw new SendOutcomeUnknown(message.id, failure);
   }
 
   private async settle(fn: () => Promise<SendResult>): Promise<BatchSendResult> {
@@ -616,7 +628,7 @@ export class DurableQueue {
       try {
         // Q3: never repeated blindly. Between an attempt that applied and its retry, a consumer
         // could lease and ack the message, and the retried put would store it again (Q1).
-        await this.deps.dynamodb.send(withoutBlindRetries(new PutItemCommand(this.putOfNew(created.item))));
+        await this.deps.dynamodb.send(withoutBlindRetries(new PutItemCommand(this.putOfNew(created.item))), {});
       } catch (error) {
         return this.settleUnsurePut(created, error);
       }
@@ -1391,7 +1403,10 @@ export class DurableQueue {
     const visibilitySeconds = options.visibilityTimeoutSeconds ?? (await this.load(true)).config.visibilityTimeoutSeconds;
     const stats = { acked: 0, nacked: 0, leaseLost: 0 };
     const inHand = new Set<Promise<void>>();
-    const stopped = () => options.signal?.aborted === true || options.until?.() === true;
+    let failure: { readonly error: unknown } | undefined;
+    // A failure (a receive, or a nack that could not be written) stops the loop as a stop would:
+    // what is in hand settles, a sibling long poll ends, and only then is the failure thrown.
+    const stopped = () => failure !== undefined || options.signal?.aborted === true || options.until?.() === true;
     const settle = async (message: ReceivedMessage) => {
       let receipt = message.receipt;
       const heartbeat = setInterval(
@@ -1433,9 +1448,8 @@ export class DurableQueue {
     const receives = new Set<Promise<void>>();
     let busy = false;
     let drained = false;
-    let failure: { readonly error: unknown } | undefined;
     const room = () => concurrency - inHand.size - receives.size * batchSize;
-    while (!stopped() && !drained && !failure) {
+    while (!stopped() && !drained) {
       // Overlap only without rivals: where other receivers share the shards, a second receive
       // mostly adds lease races (measured: 16 consumers, 0.21 failed writes per message → 0.32).
       const mayReceive =
@@ -1454,7 +1468,11 @@ export class DurableQueue {
             // A drain ends when a receive finds nothing, no other receive is running, and nothing is in hand.
             if (batch.length === 0 && receives.size === 1 && inHand.size === 0 && options.stopWhenEmpty) drained = true;
             for (const message of batch) {
-              const work = settle(message).finally(() => inHand.delete(work));
+              const work = settle(message)
+                .catch((error: unknown) => {
+                  failure ??= { error };
+                })
+                .finally(() => inHand.delete(work));
               inHand.add(work);
             }
           },
@@ -1897,6 +1915,7 @@ export class DurableQueue {
     const loaded = await this.load(true);
     const started = this.deps.clock.now();
     let redriven = 0;
+    let attempted = 0;
     let startKey: Item | undefined;
     while (redriven < max) {
       const values = new ExpressionValues();
@@ -1911,11 +1930,15 @@ export class DurableQueue {
         }),
       );
       for (const item of page.Items ?? []) {
-        // Rate limit: the n-th move may not start before started + n / perSecond.
-        const due = started + (redriven * 1000) / perSecond;
-        if (options.maxSeconds !== undefined && due > started + options.maxSeconds * 1000) return { redriven, remaining: true };
+        // Rate limit: the n-th move (tried, whether it moved or another redrive had) may not start
+        // before started + n / perSecond. Time limit: no move starts past it, whether the rate or
+        // slow moves would take it there.
+        const due = started + (attempted * 1000) / perSecond;
+        const limit = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.maxSeconds * 1000;
+        if (due > limit || this.deps.clock.now() >= limit) return { redriven, remaining: true };
         const wait = due - this.deps.clock.now();
         if (wait > 0) await this.deps.sleep(wait);
+        attempted++;
         if (await this.redriveOne(loaded, item)) redriven++;
       }
       startKey = page.LastEvaluatedKey;

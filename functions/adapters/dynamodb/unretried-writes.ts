@@ -39,7 +39,12 @@ interface CommandLike {
 
 export const UNRETRIED_WRITE_MIDDLEWARE = 'concordUnretriedWrite';
 
-/** Marks `command` so that an attempt that may have applied is never retried by the SDK. */
+/**
+ * Marks `command` so that an attempt that may have applied is never retried by the SDK. Send it
+ * with an options argument, `client.send(withoutBlindRetries(command), {})`: a client built with
+ * `cacheMiddleware: true` would otherwise reuse the handler it resolved for the first command of
+ * this class, without this middleware.
+ */
 export function withoutBlindRetries<C extends CommandLike>(command: C): C {
   const middleware =
     (next: Next) =>
