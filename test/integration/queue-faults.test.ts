@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
 import type { SendOutcomeUnknown } from '../../functions/core/queue/errors';
-import { emulatorName } from '../support/aws';
+import { dynamoClient, emulatorName } from '../support/aws';
 import { ConflictOnce, DeniedRequests, FailFirstAttempt, LostResponses, PartlyUnprocessed } from '../support/faults';
 import { queueHarness } from '../support/queue-harness';
 
@@ -64,6 +64,27 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     // instead of putting the message again.
     expect(outcome).toMatchObject({ error: { name: 'SendOutcomeUnknown', messageId: acked[0] } });
     expect(await h.partition(pk)).toEqual([]);
+    expect(await consumer.receive({ max: 10 })).toEqual([]);
+  });
+
+  it('a plain send is not retried blindly on a client that caches its middleware handlers either', async () => {
+    const { h } = await setup();
+    // cacheMiddleware: the client resolves one handler per command class and reuses it. The first
+    // PutItem it sees is the queue configuration's, without the send's no-blind-retry middleware.
+    const cached = dynamoClient(undefined, { cacheMiddleware: true });
+    const queue = h.service({ dynamodb: cached }).queue('cached');
+    await queue.configure({ shards: 1 });
+    await queue.send({ body: 'first' }); // also resolves the PutItem handler
+    const [first] = await queue.receive();
+    await queue.ack(first!.receipt);
+    const consumer = h.service({ dynamodb: cached }).queue('cached');
+    const fault = new LostResponses(cached, { operation: 'PutItem', when: (i) => !!(i.Item as object) }, async () => {
+      for (const message of await consumer.receive({ max: 10 })) await consumer.ack(message.receipt);
+    });
+    const outcome = await queue.send({ body: 'once' }).catch((error: unknown) => error);
+    fault.remove();
+    expect(fault.injected).toBe(1);
+    expect(outcome).toMatchObject({ name: 'SendOutcomeUnknown' });
     expect(await consumer.receive({ max: 10 })).toEqual([]);
   });
 

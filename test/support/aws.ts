@@ -11,7 +11,7 @@ export const endpoint = (): string => inject('endpoint');
 export const emulatorName = (): string => inject('emulator');
 export const onMoto = (): boolean => inject('emulator') === 'moto';
 
-export function dynamoClient(meter?: CostMeter, extra: { maxAttempts?: number } = {}): DynamoDBClient {
+export function dynamoClient(meter?: CostMeter, extra: { maxAttempts?: number; cacheMiddleware?: boolean } = {}): DynamoDBClient {
   const client = new DynamoDBClient({ endpoint: endpoint(), region, credentials, ...extra });
   meter?.attach(client, 'DynamoDB');
   return client;
