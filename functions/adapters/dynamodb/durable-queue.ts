@@ -1400,7 +1400,9 @@ export class DurableQueue {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1_000) {
       throw new ValidationError('concurrency', 'must be an integer in 1..1000');
     }
-    const visibilitySeconds = options.visibilityTimeoutSeconds ?? (await this.load(true)).config.visibilityTimeoutSeconds;
+    const { config } = await this.load(true);
+    const visibilitySeconds = options.visibilityTimeoutSeconds ?? config.visibilityTimeoutSeconds;
+    const fifo = config.fifo;
     const stats = { acked: 0, nacked: 0, leaseLost: 0 };
     const inHand = new Set<Promise<void>>();
     let failure: { readonly error: unknown } | undefined;
@@ -1452,8 +1454,11 @@ export class DurableQueue {
     while (!stopped() && !drained) {
       // Overlap only without rivals: where other receivers share the shards, a second receive
       // mostly adds lease races (measured: 16 consumers, 0.21 failed writes per message → 0.32).
+      // Never on a FIFO queue: it reads every shard from its head, so a second receive's query
+      // can be answered from before the first one's leases applied, and lose races to its sibling.
       const mayReceive =
-        receives.size === 0 || (busy && receives.size < MAX_OVERLAPPING_RECEIVES && !this.contendedAnywhere(this.deps.clock.now()));
+        receives.size === 0 ||
+        (busy && !fifo && receives.size < MAX_OVERLAPPING_RECEIVES && !this.contendedAnywhere(this.deps.clock.now()));
       if (!mayReceive || room() < batchSize) {
         await Promise.race([...inHand, ...receives]);
         continue;
