@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../functions/adapters/dynamodb/queue-items';
 import type { SendOutcomeUnknown } from '../../functions/core/queue/errors';
@@ -98,6 +99,25 @@ describe(`Ambiguous writes (Q3, ${emulatorName()})`, () => {
     denied.remove();
     expect(outcome).toMatchObject({ name: 'SendOutcomeUnknown', code: 'Unavailable' });
     expect((outcome as Error).message).toMatch(/reading it back failed too/);
+  });
+
+  it('a receive that fails in its second shard returns what it leased in the first, instead of stranding it', async () => {
+    const h = await queueHarness();
+    // Shard order is drawn from entropy: 0 makes this receiver visit shard 0, then shard 1.
+    const firstShardFirst = { bytes: (n: number) => new Uint8Array(randomBytes(n)), unit: () => 0 };
+    const queue = h.service({ entropy: firstShardFirst }).queue('two-shards');
+    await queue.configure({ shards: 2 });
+    const inShard = async (shard: number) => (await h.partition(Keys.shardPk(queue.name, shard))).length;
+    while ((await inShard(0)) === 0 || (await inShard(1)) === 0) await queue.send({ body: 'm' });
+    const inFirst = await inShard(0);
+    const denied = new DeniedRequests(h.dynamodb, {
+      operation: 'Query',
+      when: (i) => JSON.stringify(i.ExpressionAttributeValues).includes(Keys.shardPk(queue.name, 1)),
+    });
+    const outcome = await queue.receive({ max: 10 }).catch((error: unknown) => error);
+    denied.remove();
+    expect(denied.injected).toBe(1);
+    expect(outcome).toHaveLength(inFirst);
   });
 
   describe('a batch send (one BatchWriteItem)', () => {

@@ -943,7 +943,15 @@ export class DurableQueue {
       const now = this.deps.clock.now();
       const backedOff = this.emptyShards.get(shard);
       if (skipBackedOff && backedOff && backedOff.until > now) continue;
-      const visit = await this.collectFromShard(loaded, shard, max - received.length, visibilityMs);
+      let visit: ShardVisit;
+      try {
+        visit = await this.collectFromShard(loaded, shard, max - received.length, visibilityMs);
+      } catch (error) {
+        // Messages leased in earlier shards are this receive's to deliver: thrown away, they would
+        // wait out their lease and come back with one receive counted toward the DLQ.
+        if (received.length > 0) break;
+        throw error;
+      }
       received.push(...visit.received);
       deadLettered += visit.deadLettered;
       // Back off from a shard that had nothing ready, or where another receiver won a race: the
@@ -1001,6 +1009,9 @@ export class DurableQueue {
       let result: QueryCommandOutput;
       try {
         result = await reading;
+      } catch (error) {
+        if (received.length > 0) break; // deliver what earlier pages leased (see sweep)
+        throw error;
       } finally {
         if (this.shardReads.get(shard) === reading) this.shardReads.delete(shard);
       }
