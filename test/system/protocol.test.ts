@@ -3,8 +3,9 @@ import type { CoordinatorEnvelope, ParticipantHandlers } from '../../functions/a
 import type { TransferLeg } from '../../functions/bank/bank';
 import { transferDefinition } from '../../functions/bank/transfer';
 import { type RetryPolicy, transactionBudgetSeconds } from '../../functions/core/tx/definition';
-import { uniqueName } from '../support/aws';
+import { dynamoClient, uniqueName } from '../support/aws';
 import { SteppingClock } from '../support/clock';
+import { FailFirstAttempt } from '../support/faults';
 import { txHarness } from '../support/tx-harness';
 
 type Harness = Awaited<ReturnType<typeof txHarness>>;
@@ -189,6 +190,28 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
       const role = id('role');
       const results = await Promise.all([h.sweeper('one', { clock, role }).lead(), h.sweeper('two', { clock, role }).lead()]);
       expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('a leader fenced out in the middle of a round stops the round instead of trying every transaction', async () => {
+      await overdueTransaction();
+      await overdueTransaction();
+      const role = id('role');
+      const oldClock = new SteppingClock();
+      oldClock.advance(3_600_000);
+      const oldClient = dynamoClient();
+      const old = h.sweeper('old', { clock: oldClock, role, dynamodb: oldClient });
+      const newClock = new SteppingClock();
+      newClock.advance(3_600_000 + 11_000);
+      // Between the old leader's lease check and its first recovery write, its lease runs out and
+      // a new leader takes over.
+      const takeover = new FailFirstAttempt(oldClient, 'TransactWriteItems', async () => {
+        expect(await h.sweeper('new', { clock: newClock, role }).lead()).toBeDefined();
+      });
+      const round = await old.tick();
+      takeover.remove();
+      expect(takeover.injected).toBe(1);
+      expect(round).toMatchObject({ leader: true, recovered: [], fencedOut: 1 });
+      expect(old.currentLease).toBeUndefined();
     });
 
     it('a paused ex-leader’s recovery is rejected by its stale fence; the new leader’s goes through', async () => {
