@@ -70,6 +70,9 @@ interface Row {
   sqsRequestsPerTx: number;
   lambdaInvocationsPerTx: number;
   usdPerMillion: number;
+  /** Against the floor (one TransactWriteItems per transfer), measured in the same run. */
+  costRatioToFloor?: number;
+  speedRatioToFloor?: number;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -323,6 +326,13 @@ async function main(): Promise<void> {
     usdPerMillion: usd(floorPerTx) * 1e6,
   });
 
+  const floor = rows.find((r) => r.mode === 'transactWriteItems');
+  if (floor) {
+    for (const r of rows) {
+      r.costRatioToFloor = r.usdPerMillion / floor.usdPerMillion;
+      r.speedRatioToFloor = r.txPerSecond / floor.txPerSecond;
+    }
+  }
   writeFileSync(
     join(root, 'bench', 'results', 'tx.json'),
     `${JSON.stringify(
@@ -340,12 +350,12 @@ async function main(): Promise<void> {
   const f = (x: number, d = 2) => x.toFixed(d);
   console.log(`\nTransaction benchmark on ${emulator.kind}, ${PER_ROW} transfers per row, ${IN_FLIGHT} in flight\n`);
   console.log(
-    '| mode | participants | tx | committed | aborted | conserved | tx/s | p50 ms | p99 ms | transitions/tx | WRU/tx | RRU/tx | SQS req/tx | Lambda inv/tx | $/M tx |',
+    '| mode | participants | tx | committed | aborted | conserved | tx/s | p50 ms | p99 ms | transitions/tx | WRU/tx | RRU/tx | SQS req/tx | Lambda inv/tx | $/M tx | cost × floor | speed × floor |',
   );
-  console.log(`|${'---|'.repeat(15)}`);
+  console.log(`|${'---|'.repeat(17)}`);
   for (const r of rows) {
     console.log(
-      `| ${r.mode} | ${r.participants} | ${r.transactions} | ${r.committed} | ${r.aborted} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.p99Ms, 0)} | ${r.stateTransitionsPerTx} | ${f(r.wruPerTx, 1)} | ${f(r.rruPerTx, 1)} | ${f(r.sqsRequestsPerTx, 1)} | ${f(r.lambdaInvocationsPerTx, 1)} | ${f(r.usdPerMillion, 0)} |`,
+      `| ${r.mode} | ${r.participants} | ${r.transactions} | ${r.committed} | ${r.aborted} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.p99Ms, 0)} | ${r.stateTransitionsPerTx} | ${f(r.wruPerTx, 1)} | ${f(r.rruPerTx, 1)} | ${f(r.sqsRequestsPerTx, 1)} | ${f(r.lambdaInvocationsPerTx, 1)} | ${f(r.usdPerMillion, 0)} | ${r.costRatioToFloor === undefined ? '—' : f(r.costRatioToFloor, 0)} | ${r.speedRatioToFloor === undefined ? '—' : f(r.speedRatioToFloor, 3)} |`,
     );
   }
   await emulator.stop();
