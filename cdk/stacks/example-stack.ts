@@ -1,12 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { transferDefinition } from '../../functions/bank/transfer';
+import { BANK_NAMES, transferDefinition } from '../../functions/bank/transfer';
 import { type ApiAuthorization, ConcordApi, ConcordFunction, DurableQueue, TransactionCoordinator } from '../constructs';
 import { grantTable } from '../constructs/grants';
 import { functionsPath } from '../constructs/paths';
 
-export const BANKS = ['bank-a', 'bank-b'] as const;
 /** The queue the example's consumer drains: account events, enqueued through the outbox. */
 export const EXAMPLE_CONSUMED_QUEUES = ['account-events'];
 
@@ -49,7 +48,7 @@ export class ConcordExampleStack extends Stack {
       removalPolicy,
     });
     const banks: Record<string, { table: string; queueUrl: string }> = {};
-    for (const bank of BANKS) {
+    for (const bank of BANK_NAMES) {
       const table = new dynamodb.Table(this, `${bank}Table`, {
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },

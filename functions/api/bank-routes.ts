@@ -28,7 +28,6 @@ import {
   transferBody,
   transferLegPayload,
   transferModeSchema,
-  transferParams,
   transferViewResponse,
 } from './schemas';
 import { readableAbortReason } from './transfer-reason';
@@ -115,7 +114,7 @@ export function bankRoutes(deps: ApiDeps): AnyRoute[] {
       operationId: 'getTransfer',
       summary: "A transfer's status, why it aborted, and each leg's state in its bank.",
       tag: 'bank',
-      params: transferParams,
+      params: transactionParams,
       query: strongByDefault,
       success: { status: 200, description: 'The transfer.', schema: transferViewResponse },
       errors: [ErrorCode.NotFound],

@@ -4,6 +4,7 @@
  * The OpenAPI document is generated from these same objects (openapi.ts).
  */
 import { z } from 'zod';
+import { BANK_NAMES, type BankName } from '../bank/transfer';
 import {
   extendInputSchema,
   nackInputSchema,
@@ -134,8 +135,7 @@ export const queueConfigResponse = z
 // -------------------------------------------------------------------------------------------------
 // The example bank
 
-export const BANK_NAMES = ['bank-a', 'bank-b'] as const;
-export type BankName = (typeof BANK_NAMES)[number];
+export { BANK_NAMES, type BankName };
 export const bankNameSchema = z.enum(BANK_NAMES);
 /** The bank's own rule (functions/bank/bank.ts ACCOUNT_ID), checked here so that nothing bad is written. */
 export const accountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
@@ -168,7 +168,8 @@ export const transferBody = z
   });
 export type TransferBody = z.output<typeof transferBody>;
 
-export const transferParams = z.object({ id: transactionIdSchema }).strict();
+/** `{id}` of a transfer or transaction: a transfer is a transaction of the example's types. */
+export const transactionParams = z.object({ id: transactionIdSchema }).strict();
 const txStatusSchema = z.enum([TxStatus.Pending, TxStatus.Committed, TxStatus.Aborted, TxStatus.Stuck]);
 export const transferAcceptedResponse = z
   .object({
@@ -218,7 +219,6 @@ export const transferViewResponse = z
   })
   .strict();
 
-export const transactionParams = z.object({ id: transactionIdSchema }).strict();
 export const transactionViewResponse = z
   .object({
     txId: z.string(),

@@ -27,3 +27,7 @@ export function transferDefinition(
  * deployed, started, played and recovered alike.
  */
 export const TRANSFER_DEFINITIONS: readonly TransactionDefinition[] = Object.values(TxMode).map((mode) => transferDefinition(mode));
+
+/** The example app's banks: one participant service each (the stack, the API and its tests take this list). */
+export const BANK_NAMES = ['bank-a', 'bank-b'] as const;
+export type BankName = (typeof BANK_NAMES)[number];
