@@ -6,11 +6,12 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConcordFunction } from './function';
 import { grantObjects, grantTable } from './grants';
 import { functionsPath } from './paths';
+import { concordTable, secureBucket } from './storage';
 
 export interface DurableQueueProps {
   /**
@@ -76,42 +77,33 @@ export class DurableQueue extends Construct {
   constructor(scope: Construct, id: string, props: DurableQueueProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+    this.table = concordTable(this, 'Table', {
+      removalPolicy,
+      pointInTimeRecovery: props.pointInTimeRecovery ?? true,
       // Cleans up expired dedup records; the dedup window itself is enforced by a condition.
       timeToLiveAttribute: 'ttl',
       // The consumers' doorbell. Keys only: a consumer learns which queue has news, then leases.
       stream: dynamodb.StreamViewType.KEYS_ONLY,
-      removalPolicy,
     });
     if (props.claimCheckBucket === false) {
       this.claimCheckBucket = undefined;
     } else {
+      const autoDeleteObjects = props.autoDeleteObjects ?? false;
       const accessLogs =
         props.claimCheckBucket === undefined
-          ? new s3.Bucket(this, 'ClaimCheckAccessLogs', {
-              encryption: s3.BucketEncryption.S3_MANAGED,
-              blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-              enforceSSL: true,
+          ? secureBucket(this, 'ClaimCheckAccessLogs', {
               removalPolicy,
-              autoDeleteObjects: props.autoDeleteObjects ?? false,
+              autoDeleteObjects,
               lifecycleRules: [{ expiration: Duration.days(90) }],
             })
           : undefined;
       this.claimCheckBucket =
         props.claimCheckBucket ??
-        new s3.Bucket(this, 'ClaimChecks', {
-          serverAccessLogsBucket: accessLogs,
-          serverAccessLogsPrefix: 'claim-checks/',
-          encryption: s3.BucketEncryption.S3_MANAGED,
-          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          enforceSSL: true,
+        secureBucket(this, 'ClaimChecks', {
           removalPolicy,
-          autoDeleteObjects: props.autoDeleteObjects ?? false,
+          autoDeleteObjects,
+          ...(accessLogs ? { serverAccessLogsBucket: accessLogs } : {}),
+          serverAccessLogsPrefix: 'claim-checks/',
           // No expiry: a claim check lives as long as its message, queued or dead-lettered, for
           // any time. Only unfinished multipart uploads are cleaned up.
           lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],

@@ -15,6 +15,7 @@ import type { TransactionDefinition } from '../../functions/core/tx/definition';
 import { ConcordFunction } from './function';
 import { grantTable } from './grants';
 import { functionsPath } from './paths';
+import { concordTable } from './storage';
 
 export interface TransactionCoordinatorProps {
   /** The transaction types; one Standard state machine each, generated from the definition. */
@@ -64,14 +65,7 @@ export class TransactionCoordinator extends Construct {
     super(scope, id);
     if (props.definitions.length === 0) throw new Error('TransactionCoordinator: definitions must not be empty');
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: this.removalPolicy,
-    });
+    this.table = concordTable(this, 'Table', { removalPolicy: this.removalPolicy });
     // Sparse: only open transactions carry `ob`; the sweeper queries past-deadline ones per bucket.
     this.table.addGlobalSecondaryIndex({
       indexName: OPEN_INDEX,

@@ -1,10 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { BANK_NAMES, transferDefinition } from '../../functions/bank/transfer';
 import { type ApiAuthorization, ConcordApi, ConcordFunction, DurableQueue, TransactionCoordinator } from '../constructs';
 import { grantTable } from '../constructs/grants';
 import { functionsPath } from '../constructs/paths';
+import { concordTable } from '../constructs/storage';
 
 /** The queue the example's consumer drains: account events, enqueued through the outbox. */
 export const EXAMPLE_CONSUMED_QUEUES = ['account-events'];
@@ -49,14 +50,7 @@ export class ConcordExampleStack extends Stack {
     });
     const banks: Record<string, { table: string; queueUrl: string }> = {};
     for (const bank of BANK_NAMES) {
-      const table = new dynamodb.Table(this, `${bank}Table`, {
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        removalPolicy,
-      });
+      const table = concordTable(this, `${bank}Table`, { removalPolicy });
       const participant = new ConcordFunction(this, `${bank}Participant`, {
         entry: functionsPath('handlers/participant.ts'),
         description: `${bank} as a transaction participant`,
