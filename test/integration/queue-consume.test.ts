@@ -53,6 +53,33 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
     expect(await queue.stats({ consistency: 'strong' })).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
+  it('consumes a FIFO queue in send order per group, one message of a group in hand at a time (Q4)', async () => {
+    const h = await queueHarness({ headRescanMs: 1_000 });
+    const queue = h.service().queue('consume-fifo');
+    await queue.configure({ fifo: true, shards: 2 });
+    const groups = ['g1', 'g2', 'g3'];
+    for (let i = 0; i < 15; i++) {
+      for (const r of await queue.sendBatch(groups.map((groupId) => ({ body: `${groupId}:${i}`, groupId })))) if (!r.ok) throw r.error;
+    }
+    const seen = new Map<string, number[]>();
+    const inHand = new Set<string>();
+    let overlapInGroup = false;
+    const stats = await queue.consume(
+      async (message) => {
+        const [group, n] = message.body.split(':') as [string, string];
+        if (inHand.has(group)) overlapInGroup = true;
+        inHand.add(group);
+        await sleep(2);
+        seen.set(group, [...(seen.get(group) ?? []), Number(n)]);
+        inHand.delete(group);
+      },
+      { concurrency: 20, waitSeconds: 1, stopWhenEmpty: true },
+    );
+    expect(stats).toEqual({ acked: 45, nacked: 0, leaseLost: 0 });
+    expect(overlapInGroup).toBe(false);
+    for (const group of groups) expect(seen.get(group)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+  });
+
   it('stops when told to, without waiting out a long poll', async () => {
     const h = await queueHarness();
     const queue = h.service().queue('consume-stop');
