@@ -30,6 +30,7 @@ import { QueueService } from '../functions/adapters/dynamodb/durable-queue';
 import { PRICES, usdPerMillion } from '../functions/core/cost';
 import { ensureEmulator } from '../scripts/emulator';
 import { createPlainTable } from '../test/support/tables';
+import { sleep } from '../test/support/wait';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -120,110 +121,56 @@ const perMessage = (cost: CostSnapshot, n: number) => ({
   usdPerMillion: usdPerMillion(cost, n),
 });
 
-async function runConcord(
-  table: string,
-  bucket: string,
+/** What a row's producers and consumers do against one system. */
+interface RowWork {
+  /** Makes one producer's sender (its own client): sends one batch of up to 10 bodies. */
+  readonly producer: () => (bodies: readonly string[]) => Promise<void>;
+  /** One consumer: calls `done` per message finished (acked, deleted) until `finished()`. */
+  readonly consumer: (done: (n: number) => void, finished: () => boolean) => Promise<void>;
+}
+
+/**
+ * One row, whatever the system: producers send batches of 10, holding back while `maxBacklog`
+ * messages are sent but not yet finished (steady state, not an ever-growing backlog); consumers
+ * finish them. Timed to the last message finished: consumers still polling an empty queue
+ * afterwards are not work.
+ */
+async function runRow(
+  system: Row['system'],
   label: string,
   makeBody: (i: number) => string,
   consumers: number,
   messages: number,
+  work: RowWork,
 ): Promise<Row> {
   const producers = Math.max(1, Math.ceil(consumers / 2));
   const maxBacklog = BACKLOG_PER_CONSUMER * consumers;
-  const queueName = `bench-${label}-${consumers}`.replace(/[^A-Za-z0-9_-]/g, '');
-  const setup = new QueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
-  await setup.configure({ shards: Math.max(4, consumers), visibilityTimeoutSeconds: 30 });
-  const bodies = Array.from({ length: messages }, (_, i) => makeBody(i));
-  const bodyBytes = Buffer.byteLength(bodies[0] as string);
-  const before = meter.snapshot();
-  const started = performance.now();
-  let nextToSend = 0;
-  let acked = 0;
-  // Throughput runs to the last ack: consumers still polling an empty queue afterwards are not work.
-  let lastAckAt = Number.NaN;
-  const producer = async () => {
-    const queue = new QueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
-    while (nextToSend < messages) {
-      // Steady state: producers keep pace with consumers instead of building an ever-growing backlog.
-      while (nextToSend - acked >= maxBacklog) await new Promise((r) => setTimeout(r, 2));
-      if (nextToSend >= messages) break;
-      const slice = bodies.slice(nextToSend, Math.min(messages, nextToSend + 10));
-      nextToSend += slice.length;
-      const results = await queue.sendBatch(slice.map((body) => ({ body })));
-      for (const r of results) if (!r.ok) throw r.error;
-    }
-  };
-  const consumer = async () => {
-    const queue = new QueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
-    // The library's consumer loop: up to 20 messages in hand, so the next receive of 10 overlaps the acks.
-    const stats = await queue.consume(
-      async () => {
-        acked++;
-        if (acked === messages) lastAckAt = performance.now();
-      },
-      { concurrency: 20, waitSeconds: 1, until: () => acked >= messages },
-    );
-    if (stats.leaseLost || stats.nacked) throw new Error(`unexpected: ${JSON.stringify(stats)}`);
-  };
-  await Promise.all([...Array.from({ length: producers }, producer), ...Array.from({ length: consumers }, consumer)]);
-  const seconds = (lastAckAt - started) / 1000;
-  const cost = CostMeter.diff(meter.snapshot(), before);
-  return {
-    system: 'concord',
-    body: label,
-    bodyBytes,
-    consumers,
-    producers,
-    messages,
-    seconds,
-    deliveredPerSecond: messages / seconds,
-    ...perMessage(cost, messages),
-    rssMb: process.memoryUsage().rss / 2 ** 20,
-  };
-}
-
-async function runSqs(label: string, makeBody: (i: number) => string, consumers: number, messages: number): Promise<Row> {
-  const producers = Math.max(1, Math.ceil(consumers / 2));
-  const admin = sqs();
-  const { QueueUrl } = await admin.send(
-    new CreateQueueCommand({ QueueName: `bench-sqs-${label}-${consumers}-${suffix}`, Attributes: { VisibilityTimeout: '30' } }),
-  );
   const bodies = Array.from({ length: messages }, (_, i) => makeBody(i));
   const before = meter.snapshot();
   const started = performance.now();
   let nextToSend = 0;
-  let deleted = 0;
-  let lastDeleteAt = Number.NaN;
-  const maxBacklog = BACKLOG_PER_CONSUMER * consumers;
+  let finished = 0;
+  let lastFinishedAt = Number.NaN;
+  const done = (n: number) => {
+    finished += n;
+    if (finished >= messages && Number.isNaN(lastFinishedAt)) lastFinishedAt = performance.now();
+  };
   const producer = async () => {
-    const client = sqs();
+    const send = work.producer();
     while (nextToSend < messages) {
-      while (nextToSend - deleted >= maxBacklog) await new Promise((r) => setTimeout(r, 2));
+      while (nextToSend - finished >= maxBacklog) await sleep(2);
       if (nextToSend >= messages) break;
       const slice = bodies.slice(nextToSend, Math.min(messages, nextToSend + 10));
       nextToSend += slice.length;
-      await client.send(
-        new SendMessageBatchCommand({ QueueUrl, Entries: slice.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }),
-      );
+      await send(slice);
     }
   };
-  const consumer = async () => {
-    const client = sqs();
-    while (deleted < messages) {
-      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      if (Messages.length === 0) continue;
-      await client.send(
-        new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
-      );
-      deleted += Messages.length;
-      if (deleted >= messages && Number.isNaN(lastDeleteAt)) lastDeleteAt = performance.now();
-    }
-  };
+  const consumer = () => work.consumer(done, () => finished >= messages);
   await Promise.all([...Array.from({ length: producers }, producer), ...Array.from({ length: consumers }, consumer)]);
-  const seconds = (lastDeleteAt - started) / 1000;
+  const seconds = (lastFinishedAt - started) / 1000;
   const cost = CostMeter.diff(meter.snapshot(), before);
   return {
-    system: 'sqs',
+    system,
     body: label,
     bodyBytes: Buffer.byteLength(bodies[0] as string),
     consumers,
@@ -234,6 +181,59 @@ async function runSqs(label: string, makeBody: (i: number) => string, consumers:
     ...perMessage(cost, messages),
     rssMb: process.memoryUsage().rss / 2 ** 20,
   };
+}
+
+async function runConcord(
+  table: string,
+  bucket: string,
+  label: string,
+  makeBody: (i: number) => string,
+  consumers: number,
+  messages: number,
+): Promise<Row> {
+  const queueName = `bench-${label}-${consumers}`.replace(/[^A-Za-z0-9_-]/g, '');
+  const queueOfOwnProcess = () => new QueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
+  await queueOfOwnProcess().configure({ shards: Math.max(4, consumers), visibilityTimeoutSeconds: 30 });
+  return runRow('concord', label, makeBody, consumers, messages, {
+    producer: () => {
+      const queue = queueOfOwnProcess();
+      return async (bodies) => {
+        for (const r of await queue.sendBatch(bodies.map((body) => ({ body })))) if (!r.ok) throw r.error;
+      };
+    },
+    consumer: async (done, finished) => {
+      // The library's consumer loop: up to 20 messages in hand, so the next receive of 10 overlaps the acks.
+      const stats = await queueOfOwnProcess().consume(async () => done(1), { concurrency: 20, waitSeconds: 1, until: finished });
+      if (stats.leaseLost || stats.nacked) throw new Error(`unexpected: ${JSON.stringify(stats)}`);
+    },
+  });
+}
+
+async function runSqs(label: string, makeBody: (i: number) => string, consumers: number, messages: number): Promise<Row> {
+  const { QueueUrl } = await sqs().send(
+    new CreateQueueCommand({ QueueName: `bench-sqs-${label}-${consumers}-${suffix}`, Attributes: { VisibilityTimeout: '30' } }),
+  );
+  return runRow('sqs', label, makeBody, consumers, messages, {
+    producer: () => {
+      const client = sqs();
+      return async (bodies) => {
+        await client.send(
+          new SendMessageBatchCommand({ QueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }),
+        );
+      };
+    },
+    consumer: async (done, finished) => {
+      const client = sqs();
+      while (!finished()) {
+        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        if (Messages.length === 0) continue;
+        await client.send(
+          new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+        );
+        done(Messages.length);
+      }
+    },
+  });
 }
 
 /**
