@@ -1302,24 +1302,37 @@ export class DurableQueue {
 
   private async deadLetterFromReceive(config: QueueConfig, candidate: Item, state: DeliveryState, now: number): Promise<boolean> {
     const guard: Guard = { kind: 'exhausted', now, maxReceiveCount: config.maxReceiveCount, fence: state.fence };
-    if (!config.fifo) {
-      const messageId = messageIdFromStandardSk(skOf(candidate));
-      return this.runDeadLetter(
-        [this.guardedDelete(candidate, guard), this.deadLetterPut(candidate, messageId, state, now, DeadLetterReason.MaxReceiveCount)],
-        messageId,
-      );
+    const seq = config.fifo ? (readNumber(candidate, Attr.head) as number) : undefined;
+    return this.deadLetter(candidate, seq, state, guard, now, DeadLetterReason.MaxReceiveCount);
+  }
+
+  /**
+   * Q6: moves the message behind `holder` to the DLQ in one transaction, under `guard`. `holder` is
+   * a standard message, or (with `seq`) a FIFO group whose head is message `seq`: the group
+   * advances and the message goes. False when another actor got there first.
+   */
+  private async deadLetter(
+    holder: Item,
+    seq: number | undefined,
+    state: DeliveryState,
+    guard: Guard,
+    now: number,
+    reason: string,
+  ): Promise<boolean> {
+    if (seq === undefined) {
+      const messageId = messageIdFromStandardSk(skOf(holder));
+      return this.runDeadLetter([this.guardedDelete(holder, guard), this.deadLetterPut(holder, messageId, state, now, reason)], messageId);
     }
-    const pk = pkOf(candidate);
-    const groupId = skOf(candidate).slice(Keys.groupPrefix.length);
-    const seq = readNumber(candidate, Attr.head) as number;
+    const pk = pkOf(holder);
+    const groupId = skOf(holder).slice(Keys.groupPrefix.length);
     const message = await this.fifoMessage(pk, groupId, seq);
     if (!message) return false;
     const messageId = readString(message, Attr.messageId) as string;
     return this.runDeadLetter(
       [
-        this.fifoGroupAdvance(candidate, guard, seq, readNumber(candidate, Attr.tail) === seq + 1, now),
+        this.fifoGroupAdvance(holder, guard, seq, readNumber(holder, Attr.tail) === seq + 1, now),
         { Delete: { TableName: this.deps.tableName, Key: Keys.key(pk, Keys.fifoMessageSk(groupId, seq)) } },
-        this.deadLetterPut(message, messageId, state, now, DeadLetterReason.MaxReceiveCount),
+        this.deadLetterPut(message, messageId, state, now, reason),
       ],
       messageId,
     );
@@ -1761,27 +1774,7 @@ export class DurableQueue {
     );
     const state = deliveryStateOf(holder);
     if (!holder || !state || state.leaseToken !== receipt.token || state.receiveCount < config.maxReceiveCount) return false;
-    if (receipt.seq === undefined) {
-      return this.runDeadLetter(
-        [
-          this.guardedDelete(holder, guard),
-          this.deadLetterPut(holder, receipt.messageId, state, now, DeadLetterReason.NackedOnLastDelivery),
-        ],
-        receipt.messageId,
-      );
-    }
-    const groupId = receipt.leaseKey.slice(Keys.groupPrefix.length);
-    const pk = Keys.shardPk(this.name, receipt.shard);
-    const message = await this.fifoMessage(pk, groupId, receipt.seq);
-    if (!message) return false;
-    return this.runDeadLetter(
-      [
-        this.fifoGroupAdvance(holder, guard, receipt.seq, readNumber(holder, Attr.tail) === receipt.seq + 1, now),
-        { Delete: { TableName: this.deps.tableName, Key: Keys.key(pk, Keys.fifoMessageSk(groupId, receipt.seq)) } },
-        this.deadLetterPut(message, receipt.messageId, state, now, DeadLetterReason.NackedOnLastDelivery),
-      ],
-      receipt.messageId,
-    );
+    return this.deadLetter(holder, receipt.seq, state, guard, now, DeadLetterReason.NackedOnLastDelivery);
   }
 
   /** Heartbeat: the lease now ends `visibilityTimeoutSeconds` from now. Returns the new expiry. */
