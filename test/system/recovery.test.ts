@@ -277,7 +277,9 @@ describe('crash points and recovery (MiniStack, real state machine)', () => {
       const { a, b, from, to } = await accounts(500);
       const workers = h.startWorkers();
       const txId = id();
-      await h.transfer('transfer-2pc', txId, from, to);
+      // 'patient': the killed worker's message comes back only after the queue's visibility timeout;
+      // with the 8 s phases of 'transfer-2pc' that can time the prepare out (an abort, not a crash).
+      await h.transfer('patient', txId, from, to);
       // Killed once the transfer is under way in a participant, not at an arbitrary moment.
       await waitFor('the debit prepared', async () => (await h.rigs['bank-a']!.participant.record(txId, 'debit')) !== undefined, {
         everyMs: 10,
