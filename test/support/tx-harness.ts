@@ -1,13 +1,13 @@
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Coordinator, type RegisteredStateMachine } from '../../functions/adapters/tx/coordinator';
+import { Coordinator, executionArn, type RegisteredStateMachine } from '../../functions/adapters/tx/coordinator';
 import {
   Participant,
   type ParticipantHandlers,
   type ParticipantOptions,
   runParticipantWorker,
 } from '../../functions/adapters/tx/participant';
-import { executionArn, Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
+import { Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
 import { Bank, type TransferLeg } from '../../functions/bank/bank';
 import { buildStateMachine, type CrashWindowPauses, type ExecutionInput } from '../../functions/core/tx/asl';
 import type { TransactionDefinition } from '../../functions/core/tx/definition';

@@ -1,8 +1,7 @@
 import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Coordinator } from '../../functions/adapters/tx/coordinator';
-import { executionArn } from '../../functions/adapters/tx/sweeper';
+import { Coordinator, executionArn } from '../../functions/adapters/tx/coordinator';
 import { transferDefinition } from '../../functions/bank/transfer';
 import type { RetryPolicy, TxMode } from '../../functions/core/tx/definition';
 import { uniqueName } from '../support/aws';

@@ -890,11 +890,14 @@ export class DurableQueue {
   // Receive
 
   async receive(input: ReceiveInput = {}): Promise<ReceivedMessage[]> {
-    return this.receiveUntil(input, () => false);
+    return this.receiveUntil(input);
   }
 
-  /** `receive`, whose long poll also ends (with what it has, nothing) as soon as `stop()` says so. */
-  private async receiveUntil(input: ReceiveInput, stop: () => boolean): Promise<ReceivedMessage[]> {
+  /**
+   * `receive`, whose long poll also ends (with what it has, nothing) as soon as `stop()` says so
+   * (checked every STOP_CHECK_MS; without `stop`, each wait between polls is one sleep).
+   */
+  private async receiveUntil(input: ReceiveInput, stop?: () => boolean): Promise<ReceivedMessage[]> {
     const options = parseInput(receiveInputSchema, input);
     const loaded = await this.load(true);
     const max = options.max ?? 1;
@@ -910,11 +913,12 @@ export class DurableQueue {
       // Dead-lettering may have unblocked a FIFO group or freed the head of a shard: look again now.
       if (deadLettered > 0 && rescans++ < 5) continue;
       const pollAgainAt = Math.min(deadline, this.deps.clock.now() + Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** poll));
+      const stopped = () => stop?.() === true;
       for (let now = this.deps.clock.now(); now < pollAgainAt; now = this.deps.clock.now()) {
-        if (stop()) return received;
-        await this.deps.sleep(Math.min(pollAgainAt - now, STOP_CHECK_MS));
+        if (stopped()) return received;
+        await this.deps.sleep(stop ? Math.min(pollAgainAt - now, STOP_CHECK_MS) : pollAgainAt - now);
       }
-      if (this.deps.clock.now() >= deadline || stop()) return received;
+      if (this.deps.clock.now() >= deadline || stopped()) return received;
     }
   }
 

@@ -81,6 +81,11 @@ export const txKey = (txId: string): Item => ({ pk: { S: `TX#${txId}` }, sk: { S
 export const openBucket = (txId: string) => `OPEN#${murmur3(txId) % OPEN_BUCKETS}`;
 export const executionName = (txId: string, epoch: number) => (epoch <= 1 ? txId : `${txId}-r${epoch}`);
 
+/** arn:<partition>:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution> (any partition). */
+export function executionArn(stateMachineArn: string, execution: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${execution}`;
+}
+
 export class Coordinator {
   private readonly clock: Clock;
 

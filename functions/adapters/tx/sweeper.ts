@@ -18,7 +18,7 @@ import { transactionBudgetSeconds } from '../../core/tx/definition';
 import { type LeaderLease, mayAct } from '../../core/tx/election';
 import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors';
 import { systemClock } from '../system';
-import { executionName, OPEN_BUCKETS, OPEN_INDEX, type RegisteredStateMachine, txKey } from './coordinator';
+import { executionArn, executionName, OPEN_BUCKETS, OPEN_INDEX, type RegisteredStateMachine, txKey } from './coordinator';
 
 export interface SweeperOptions {
   readonly dynamodb: DynamoDBClient;
@@ -50,11 +50,6 @@ export interface SweepResult {
 
 /** StopExecution's answers for an execution that does not run: absent, or finished (MiniStack: "not running"). */
 const NOTHING_TO_STOP = new Set(['ExecutionDoesNotExist', 'ValidationException']);
-
-/** arn:<partition>:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution> (any partition). */
-export function executionArn(stateMachineArn: string, execution: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${execution}`;
-}
 
 const leaseKey = (role: string): Item => ({ pk: { S: `LEASE#${role}` }, sk: { S: 'lease' } });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registerStateMachines } from '../../../functions/adapters/tx/coordinator';
-import { executionArn } from '../../../functions/adapters/tx/sweeper';
+import { executionArn, registerStateMachines } from '../../../functions/adapters/tx/coordinator';
 import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer';
 import { TxMode } from '../../../functions/core/tx/definition';
 
