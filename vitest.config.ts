@@ -13,16 +13,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * e2e:      the CDK app deployed to the emulator with the CDK CLI, driven through its HTTP API.
  */
 export default defineConfig({
+  // Concord imports itself through its package entry points; in the repository the "source"
+  // condition of package.json "exports" resolves them to the TypeScript sources (as tsx and tsc do).
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The CDK template tests synthesize constructs that point at the prebuilt handler bundles.
+          globalSetup: ['test/support/handler-bundles.ts'],
           environment: 'node',
         },
       },
       {
+        extends: true,
         test: {
           name: 'adapters',
           include: ['test/integration/**/*.test.ts'],
@@ -36,6 +44,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'system',
           include: ['test/system/**/*.test.ts'],
@@ -47,6 +56,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -25,12 +25,11 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { CostMeter, type CostSnapshot } from '../functions/adapters/cost-meter';
-import { QueueService } from '../functions/adapters/dynamodb/durable-queue';
-import { PRICES, usdPerMillion } from '../functions/core/cost';
-import { ensureEmulator } from '../scripts/emulator';
-import { createPlainTable } from '../test/support/tables';
-import { sleep } from '../test/support/wait';
+import { CostMeter, type CostSnapshot, PRICES, usdPerMillion } from 'concord-aws/cost';
+import { createQueueService } from 'concord-aws/queue';
+import { ensureEmulator } from '../scripts/emulator.js';
+import { createPlainTable } from '../test/support/tables.js';
+import { sleep } from '../test/support/wait.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -192,7 +191,7 @@ async function runConcord(
   messages: number,
 ): Promise<Row> {
   const queueName = `bench-${label}-${consumers}`.replace(/[^A-Za-z0-9_-]/g, '');
-  const queueOfOwnProcess = () => new QueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
+  const queueOfOwnProcess = () => createQueueService({ dynamodb: dynamo(), tableName: table, claimCheck: { s3, bucket } }).queue(queueName);
   await queueOfOwnProcess().configure({ shards: Math.max(4, consumers), visibilityTimeoutSeconds: 30 });
   return runRow('concord', label, makeBody, consumers, messages, {
     producer: () => {

@@ -24,17 +24,20 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CostMeter } from '../functions/adapters/cost-meter';
-import { Coordinator, registerStateMachines } from '../functions/adapters/tx/coordinator';
-import { Participant, runParticipantWorker } from '../functions/adapters/tx/participant';
-import { Bank, type TransferLeg } from '../functions/bank/bank';
-import { transferDefinition } from '../functions/bank/transfer';
-import { itemSize, PRICES, usd, writeUnits } from '../functions/core/cost';
-import { buildStateMachine } from '../functions/core/tx/asl';
-import { stateTransitions } from '../functions/core/tx/billing';
-import type { TransactionDefinition, TxMode } from '../functions/core/tx/definition';
-import { ensureEmulator } from '../scripts/emulator';
-import { createCoordinatorTable, createPlainTable } from '../test/support/tables';
+import { CostMeter, itemSize, PRICES, stateTransitions, usd, writeUnits } from 'concord-aws/cost';
+import {
+  buildStateMachine,
+  Coordinator,
+  Participant,
+  registerStateMachines,
+  runParticipantWorker,
+  type TransactionDefinition,
+  type TxMode,
+} from 'concord-aws/tx';
+import { Bank, type TransferLeg } from '../functions/bank/bank.js';
+import { transferDefinition } from '../functions/bank/transfer.js';
+import { ensureEmulator } from '../scripts/emulator.js';
+import { createCoordinatorTable, createPlainTable } from '../test/support/tables.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

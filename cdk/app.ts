@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConcordExampleStack } from './stacks/example-stack';
-import { acknowledgeReviewedFindings } from './stacks/nag-acknowledgements';
+import { ConcordExampleStack } from './stacks/example-stack.js';
+import { acknowledgeReviewedFindings } from './stacks/nag-acknowledgements.js';
 
 const app = new App();
 // `-c local=true` (npm start): the emulator checks no SigV4 signatures; AWS deployments use IAM.

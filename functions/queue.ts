@@ -1,26 +1,32 @@
 /**
- * The public API of the Concord queue. Import from here, not from the modules behind it.
+ * `concord-aws/queue`: the fenced DynamoDB queue (DESIGN.md Q1–Q7). Import from here, not from the
+ * modules behind it.
  */
-
-export type { ClaimCheckStore } from './adapters/body-store';
-export { CostMeter, type CostSnapshot } from './adapters/cost-meter';
+export type { ClaimCheckStore } from './adapters/body-store.js';
 export {
   type BatchSendResult,
+  type ConsumeStats,
+  createQueueService,
   type DeadLetter,
-  DurableQueue,
+  type DynamoDbQueue,
   explainOutboxCancellation,
   type OutboxBatch,
   type OutboxCancellation,
-  QueueService,
+  type QueueService,
   type QueueServiceOptions,
   type QueueStats,
   type ReceivedMessage,
   type SendResult,
-} from './adapters/dynamodb/durable-queue';
-export { type BackoffPolicy, DEFAULT_NACK_BACKOFF } from './core/backoff';
-export type { Clock, Entropy } from './core/clock';
-export { ConcordError, ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './core/errors';
-export { type BodyStoragePolicy, DEFAULT_BODY_POLICY } from './core/queue/body';
-export { type QueueConfig, QueueDefaults, QueueLimits, type ReceiveInput, type SendInput } from './core/queue/config';
-export { LeaseLossReason, LeaseLost } from './core/queue/errors';
-export { decodeReceipt, type Receipt } from './core/queue/receipt';
+} from './adapters/dynamodb/durable-queue.js';
+export { type BackoffPolicy, DEFAULT_NACK_BACKOFF } from './core/backoff.js';
+export { type BodyStoragePolicy, DEFAULT_BODY_POLICY } from './core/queue/body.js';
+export {
+  type QueueConfig,
+  type QueueConfigPatch,
+  QueueDefaults,
+  QueueLimits,
+  type ReceiveInput,
+  RedriveDefaults,
+  type SendInput,
+} from './core/queue/config.js';
+export { LeaseLossReason, LeaseLost, SendOutcomeUnknown } from './core/queue/errors.js';

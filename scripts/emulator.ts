@@ -20,7 +20,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export type EmulatorKind = 'ministack' | 'moto';
 
-export const DEFAULT_PORTS: Record<EmulatorKind, number> = { ministack: 4566, moto: 5566 };
+/**
+ * Where each emulator listens: 4566 (LocalStack's port) and 5566, or CONCORD_MINISTACK_PORT and
+ * CONCORD_MOTO_PORT, so that two checkouts on one machine can each run their own.
+ */
+export const DEFAULT_PORTS: Record<EmulatorKind, number> = {
+  ministack: Number(process.env.CONCORD_MINISTACK_PORT ?? 4566),
+  moto: Number(process.env.CONCORD_MOTO_PORT ?? 5566),
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = join(root, '.emulator');

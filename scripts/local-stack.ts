@@ -9,6 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { buildHandlers } from './build.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -122,6 +123,8 @@ async function applyEmulatorFixups(endpoint: string, outputs: Record<string, str
 }
 
 export async function deployLocal(endpoint: string, log: (line: string) => void = (l) => console.log(l)): Promise<LocalStack> {
+  // The constructs deploy the prebuilt handler bundles: build them from the sources being deployed.
+  await buildHandlers();
   const env = cdkEnvironment(endpoint);
   const cloudformation = new CloudFormationClient({ endpoint, region, credentials });
   const hash = sourceHash();

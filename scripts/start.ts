@@ -9,8 +9,8 @@
 import { createReadStream, existsSync, statSync, watch } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ensureEmulator, logFile } from './emulator';
-import { deployLocal, STACK_NAME } from './local-stack';
+import { ensureEmulator, logFile } from './emulator.js';
+import { deployLocal, STACK_NAME } from './local-stack.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -4,8 +4,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ConcordFunction } from './function';
-import { functionsPath } from './paths';
+import { ConcordFunction } from './function.js';
 
 /** Who may call the API. */
 export type ApiAuthorization =
@@ -54,7 +53,7 @@ export class ConcordApi extends Construct {
   constructor(scope: Construct, id: string, props: ConcordApiProps) {
     super(scope, id);
     this.function = new ConcordFunction(this, 'Handler', {
-      entry: functionsPath('api/lambda.ts'),
+      handler: 'api',
       description: 'Concord HTTP API',
       timeout: props.timeout ?? Duration.seconds(29),
       memorySize: 512,

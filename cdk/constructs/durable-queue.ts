@@ -8,10 +8,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConcordFunction } from './function';
-import { grantObjects, grantTable } from './grants';
-import { functionsPath } from './paths';
-import { concordTable, secureBucket } from './storage';
+import { EnvVar } from '../../functions/config/variables.js';
+import { ConcordFunction } from './function.js';
+import { grantObjects, grantTable } from './grants.js';
+import { concordTable, secureBucket } from './storage.js';
 
 export interface DurableQueueProps {
   /**
@@ -114,8 +114,8 @@ export class DurableQueue extends Construct {
   /** Environment variables the Concord queue library reads at cold start. */
   get environment(): Record<string, string> {
     return {
-      CONCORD_QUEUE_TABLE: this.table.tableName,
-      ...(this.claimCheckBucket ? { CONCORD_CLAIM_CHECK_BUCKET: this.claimCheckBucket.bucketName } : {}),
+      [EnvVar.QueueTable]: this.table.tableName,
+      ...(this.claimCheckBucket ? { [EnvVar.ClaimCheckBucket]: this.claimCheckBucket.bucketName } : {}),
     };
   }
 
@@ -225,12 +225,12 @@ export class DurableQueue extends Construct {
   private createMetricsFunction(namespace: string): { readonly namespace: string; readonly queues: string[] } {
     const metrics = { namespace, queues: [] as string[] };
     const fn = new ConcordFunction(this, 'Metrics', {
-      entry: functionsPath('handlers/queue-metrics.ts'),
+      handler: 'queue-metrics',
       description: 'Publishes Concord queue depth metrics',
       environment: {
         ...this.environment,
-        CONCORD_WATCHED_QUEUES: Lazy.string({ produce: () => metrics.queues.join(',') }),
-        CONCORD_METRICS_NAMESPACE: namespace,
+        [EnvVar.WatchedQueues]: Lazy.string({ produce: () => metrics.queues.join(',') }),
+        [EnvVar.MetricsNamespace]: namespace,
       },
     });
     grantTable(this.table, fn, ['dynamodb:Query', 'dynamodb:GetItem']);

@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type HandlerName, handlerCode } from './handler-code.js';
 
 export interface ConcordFunctionProps {
-  /** The handler's TypeScript file (exports `handler`). */
-  readonly entry: string;
+  /** Which of Concord's prebuilt handlers runs (handler-code.ts). */
+  readonly handler: HandlerName;
   readonly environment?: Record<string, string>;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
@@ -17,13 +17,14 @@ export interface ConcordFunctionProps {
 }
 
 /**
- * Every Concord Lambda: Node.js 24 on arm64, the AWS SDK bundled (never the runtime's copy, so the
- * version is the one package-lock.json pins and the one the tests ran), JSON logs kept a month.
- * Bundled for node20 too, so that an emulator running the machine's Node 20 runs the same file.
- * Each function has its own role that may write to its own log group and nothing else until
- * granted (no AWSLambdaBasicExecutionRole, whose log permissions span every group).
+ * Every Concord Lambda: Node.js 24 on arm64, running a bundle made when the package was built
+ * (the AWS SDK inside it, never the runtime's copy, so the version is the one package-lock.json
+ * pins and the one the tests ran; built for node20 too, so that an emulator running the machine's
+ * Node 20 runs the same file), JSON logs kept a month. Each function has its own role that may
+ * write to its own log group and nothing else until granted (no AWSLambdaBasicExecutionRole, whose
+ * log permissions span every group).
  */
-export class ConcordFunction extends nodejs.NodejsFunction {
+export class ConcordFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: ConcordFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
     const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -32,8 +33,8 @@ export class ConcordFunction extends nodejs.NodejsFunction {
     );
     super(scope, id, {
       role,
-      entry: props.entry,
-      handler: 'handler',
+      code: handlerCode(props.handler),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -46,14 +47,6 @@ export class ConcordFunction extends nodejs.NodejsFunction {
       },
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
-      bundling: {
-        externalModules: [],
-        target: 'node20',
-        format: nodejs.OutputFormat.CJS,
-        mainFields: ['module', 'main'],
-        sourceMap: true,
-        minify: true,
-      },
     });
   }
 }

@@ -9,13 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator';
-import { buildStateMachine } from '../../functions/core/tx/asl';
-import type { TransactionDefinition } from '../../functions/core/tx/definition';
-import { ConcordFunction } from './function';
-import { grantTable } from './grants';
-import { functionsPath } from './paths';
-import { concordTable } from './storage';
+import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator.js';
+import { EnvVar } from '../../functions/config/variables.js';
+import { buildStateMachine } from '../../functions/core/tx/asl.js';
+import type { TransactionDefinition } from '../../functions/core/tx/definition.js';
+import { ConcordFunction } from './function.js';
+import { grantTable } from './grants.js';
+import { concordTable } from './storage.js';
 
 export interface TransactionCoordinatorProps {
   /** The transaction types; one Standard state machine each, generated from the definition. */
@@ -94,14 +94,13 @@ export class TransactionCoordinator extends Construct {
     }
 
     this.sweeper = new ConcordFunction(this, 'Sweeper', {
-      entry: functionsPath('handlers/sweeper.ts'),
+      handler: 'sweeper',
       description: 'Concord sweeper: recovers transactions past their deadline (one leader at a time)',
       timeout: Duration.seconds(60),
       environment: {
-        CONCORD_COORDINATOR_TABLE: this.table.tableName,
-        CONCORD_STATE_MACHINES: Stack.of(this).toJsonString(
-          Object.fromEntries(Object.entries(this.stateMachines).map(([name, m]) => [name, m.stateMachineArn])),
-        ),
+        ...this.environment,
+        // The sweeper gives a recovery run the definition's whole budget (transactionBudgetSeconds).
+        [EnvVar.TransactionDefinitions]: JSON.stringify(props.definitions),
       },
     });
     grantTable(this.table, this.sweeper, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], { index: OPEN_INDEX });
@@ -170,8 +169,8 @@ export class TransactionCoordinator extends Construct {
   /** Environment variables for the API and tools. */
   get environment(): Record<string, string> {
     return {
-      CONCORD_COORDINATOR_TABLE: this.table.tableName,
-      CONCORD_STATE_MACHINES: Stack.of(this).toJsonString(
+      [EnvVar.CoordinatorTable]: this.table.tableName,
+      [EnvVar.StateMachines]: Stack.of(this).toJsonString(
         Object.fromEntries(Object.entries(this.stateMachines).map(([name, m]) => [name, m.stateMachineArn])),
       ),
     };

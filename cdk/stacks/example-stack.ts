@@ -1,11 +1,12 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { BANK_NAMES, transferDefinition } from '../../functions/bank/transfer';
-import { type ApiAuthorization, ConcordApi, ConcordFunction, DurableQueue, TransactionCoordinator } from '../constructs';
-import { grantTable } from '../constructs/grants';
-import { functionsPath } from '../constructs/paths';
-import { concordTable } from '../constructs/storage';
+import { BANK_NAMES, transferDefinition } from '../../functions/bank/transfer.js';
+import { EnvVar } from '../../functions/config/variables.js';
+import { ConcordFunction } from '../constructs/function.js';
+import { grantTable } from '../constructs/grants.js';
+import { type ApiAuthorization, ConcordApi, DurableQueue, TransactionCoordinator } from '../constructs/index.js';
+import { concordTable } from '../constructs/storage.js';
 
 /** The queue the example's consumer drains: account events, enqueued through the outbox. */
 export const EXAMPLE_CONSUMED_QUEUES = ['account-events'];
@@ -37,10 +38,10 @@ export class ConcordExampleStack extends Stack {
     this.queue = new DurableQueue(this, 'Queue', { removalPolicy });
     this.queue.watch(EXAMPLE_CONSUMED_QUEUES);
     const consumer = new ConcordFunction(this, 'Consumer', {
-      entry: functionsPath('handlers/queue-consumer.ts'),
+      handler: 'example-consumer',
       description: 'Example consumer of Concord queues',
       timeout: Duration.seconds(30),
-      environment: { ...this.queue.environment, CONCORD_CONSUMED_QUEUES: EXAMPLE_CONSUMED_QUEUES.join(',') },
+      environment: { ...this.queue.environment, [EnvVar.ConsumedQueues]: EXAMPLE_CONSUMED_QUEUES.join(',') },
     });
     this.queue.addConsumer(consumer, { queues: EXAMPLE_CONSUMED_QUEUES });
 
@@ -52,12 +53,12 @@ export class ConcordExampleStack extends Stack {
     for (const bank of BANK_NAMES) {
       const table = concordTable(this, `${bank}Table`, { removalPolicy });
       const participant = new ConcordFunction(this, `${bank}Participant`, {
-        entry: functionsPath('handlers/participant.ts'),
+        handler: 'bank-participant',
         description: `${bank} as a transaction participant`,
         environment: {
-          CONCORD_BANK_NAME: bank,
-          CONCORD_BANK_TABLE: table.tableName,
-          CONCORD_COORDINATOR_TABLE: this.coordinator.table.tableName,
+          [EnvVar.BankName]: bank,
+          [EnvVar.BankTable]: table.tableName,
+          [EnvVar.CoordinatorTable]: this.coordinator.table.tableName,
         },
       });
       grantTable(table, participant, [
@@ -77,8 +78,8 @@ export class ConcordExampleStack extends Stack {
       environment: {
         ...this.queue.environment,
         ...this.coordinator.environment,
-        CONCORD_BANKS: this.toJsonString(banks),
-        CONCORD_OUTBOX_QUEUE: EXAMPLE_CONSUMED_QUEUES[0] as string,
+        [EnvVar.Banks]: this.toJsonString(banks),
+        [EnvVar.OutboxQueue]: EXAMPLE_CONSUMED_QUEUES[0] as string,
       },
     });
     this.queue.grantProduce(this.api.function);

@@ -11,12 +11,12 @@
 import { promisify } from 'node:util';
 import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { utf8Length } from '../core/encoding';
-import { PayloadTooLargeError } from '../core/errors';
-import { murmur3 } from '../core/hashing';
-import { BodyEncoding, type BodyStoragePolicy, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../core/queue/body';
-import { QueueLimits } from '../core/queue/config';
-import { Attr, type Item } from './dynamodb/queue-items';
+import { utf8Length } from '../core/encoding.js';
+import { PayloadTooLargeError } from '../core/errors.js';
+import { murmur3 } from '../core/hashing.js';
+import { BodyEncoding, type BodyStoragePolicy, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../core/queue/body.js';
+import { QueueLimits } from '../core/queue/config.js';
+import { Attr, type Item } from './dynamodb/queue-items.js';
 
 const deflateOnPool = promisify(deflateRaw);
 const inflateOnPool = promisify(inflateRaw);

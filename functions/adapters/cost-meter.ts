@@ -8,10 +8,10 @@
  * before an UpdateItem or DeleteItem, items a Query filtered out) come from a bounded registry of
  * item images the meter has seen, or are estimated; `estimatedOperations` says how often.
  */
-import type { AttrMap, AttrValue } from '../core/cost';
-import { itemSize, readUnits, sqsBilledRequests, TRANSACTION_MULTIPLIER, type UsageTotals, writeUnits } from '../core/cost';
-import { utf8Length } from '../core/encoding';
-import { applyUpdateExpression } from '../core/update-image';
+import type { AttrMap, AttrValue } from '../core/cost.js';
+import { itemSize, readUnits, sqsBilledRequests, TRANSACTION_MULTIPLIER, type UsageTotals, writeUnits } from '../core/cost.js';
+import { utf8Length } from '../core/encoding.js';
+import { applyUpdateExpression } from '../core/update-image.js';
 
 /** Any AWS SDK v3 client (typed loosely so one meter serves every service's client). */
 interface ClientLike {

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Clock, Entropy } from '../core/clock';
+import type { Clock, Entropy } from '../core/clock.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 

@@ -7,18 +7,18 @@
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { quote } from '../core/errors';
-import { parseInput } from '../core/validation';
-import { bankRoutes } from './bank-routes';
-import { ErrorCode, httpError, toHttpError } from './errors';
-import { type OpenApiDocument, openApiDocument } from './openapi';
-import type { ApiDeps, ApiLogger } from './ports';
-import { queueRoutes } from './queue-routes';
-import { readJsonBody } from './request';
-import { type AnyRoute, honoPath, pathPattern, route } from './route';
-import { openApiResponse } from './schemas';
+import { quote } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
+import { bankRoutes } from './bank-routes.js';
+import { ErrorCode, httpError, toHttpError } from './errors.js';
+import { type OpenApiDocument, openApiDocument } from './openapi.js';
+import type { ApiDeps, ApiLogger } from './ports.js';
+import { queueRoutes } from './queue-routes.js';
+import { readJsonBody } from './request.js';
+import { type AnyRoute, honoPath, pathPattern, route } from './route.js';
+import { openApiResponse } from './schemas.js';
 
-export type { ApiDeps, ApiLogger, BankDeps } from './ports';
+export type { ApiDeps, ApiLogger, BankDeps } from './ports.js';
 
 /** Routes that take no path or query parameters still validate them: an unknown one is a 400. */
 const noFields = z.object({}).strict();

@@ -7,12 +7,11 @@
  * nothing. So POST /v1/transfers costs one coordinator write, and a transfer from an unknown
  * account is accepted (202) and ends ABORTED with the reason "no account ...".
  */
-import type { TransactionView } from '../adapters/tx/coordinator';
-import { NotFoundError } from '../core/errors';
-import type { ExecutionInput } from '../core/tx/asl';
-import { ErrorCode } from './errors';
-import type { ApiDeps } from './ports';
-import { type AnyRoute, route } from './route';
+import { NotFoundError } from 'concord-aws';
+import type { ExecutionInput, TransactionView } from 'concord-aws/tx';
+import { ErrorCode } from './errors.js';
+import type { ApiDeps } from './ports.js';
+import { type AnyRoute, route } from './route.js';
 import {
   accountParams,
   accountReadResponse,
@@ -29,8 +28,8 @@ import {
   transferLegPayload,
   transferModeSchema,
   transferViewResponse,
-} from './schemas';
-import { readableAbortReason } from './transfer-reason';
+} from './schemas.js';
+import { readableAbortReason } from './transfer-reason.js';
 
 export function bankRoutes(deps: ApiDeps): AnyRoute[] {
   const { banks, coordinator, transferTypes } = deps;

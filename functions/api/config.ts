@@ -1,20 +1,21 @@
-/** The API's environment, read once at cold start (adapters/env.ts says how a bad one is reported). */
+/** The API's environment, read once at cold start (config/env.ts says how a bad one is reported). */
 import { z } from 'zod';
-import { json, object, optional, readEnv, required } from '../adapters/env';
-import { BANK_NAMES, type BankName, TRANSFER_DEFINITIONS } from '../bank/transfer';
+import { BANK_NAMES, type BankName, TRANSFER_DEFINITIONS } from '../bank/transfer.js';
+import { json, object, optional, readEnv, required } from '../config/env.js';
+import { EnvVar } from '../config/variables.js';
 
 const bankEnv = object({ table: required, queueUrl: z.url({ error: (issue) => (issue.input === undefined ? 'is not set' : undefined) }) });
 
 const apiEnv = {
-  CONCORD_QUEUE_TABLE: required,
+  [EnvVar.QueueTable]: required,
   /** Optional: without it, bodies over the DynamoDB item budget are refused (413). */
-  CONCORD_CLAIM_CHECK_BUCKET: optional,
-  CONCORD_COORDINATOR_TABLE: required,
+  [EnvVar.ClaimCheckBucket]: optional,
+  [EnvVar.CoordinatorTable]: required,
   /** State machine ARNs by transaction type (every name of TRANSFER_DEFINITIONS). */
-  CONCORD_STATE_MACHINES: json(object(Object.fromEntries(TRANSFER_DEFINITIONS.map((d) => [d.name, required])))),
-  CONCORD_BANKS: json(object(Object.fromEntries(BANK_NAMES.map((name) => [name, bankEnv])) as Record<BankName, typeof bankEnv>)),
+  [EnvVar.StateMachines]: json(object(Object.fromEntries(TRANSFER_DEFINITIONS.map((d) => [d.name, required])))),
+  [EnvVar.Banks]: json(object(Object.fromEntries(BANK_NAMES.map((name) => [name, bankEnv])) as Record<BankName, typeof bankEnv>)),
   /** Optional: the queue that receives "account opened" events through the transactional outbox. */
-  CONCORD_OUTBOX_QUEUE: optional,
+  [EnvVar.OutboxQueue]: optional,
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

@@ -3,15 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Coordinator, type RegisteredStateMachine } from '../adapters/tx/coordinator';
-import { Participant } from '../adapters/tx/participant';
-import { Bank, type TransferLeg } from '../bank/bank';
-import { transferDefinition } from '../bank/transfer';
-import type { TxMode } from '../core/tx/definition';
-import { QueueService } from '../queue';
-import type { ApiConfig } from './config';
-import type { ApiDeps, BankDeps } from './ports';
-import { BANK_NAMES, type BankName } from './schemas';
+import { createQueueService } from 'concord-aws/queue';
+import { Coordinator, Participant, type RegisteredStateMachine, type TxMode } from 'concord-aws/tx';
+import { Bank, type TransferLeg } from '../bank/bank.js';
+import { transferDefinition } from '../bank/transfer.js';
+import type { ApiConfig } from './config.js';
+import type { ApiDeps, BankDeps } from './ports.js';
+import { BANK_NAMES, type BankName } from './schemas.js';
 
 export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
@@ -49,7 +47,7 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
     };
   };
   const bucket = config.CONCORD_CLAIM_CHECK_BUCKET;
-  const queues = new QueueService({
+  const queues = createQueueService({
     dynamodb: clients.dynamodb,
     tableName: config.CONCORD_QUEUE_TABLE,
     ...(bucket !== undefined ? { claimCheck: { s3: clients.s3, bucket } } : {}),

@@ -4,7 +4,7 @@
  * recognised by name; anything else is a bug and becomes a 500 that says nothing about internals.
  */
 import { z } from 'zod';
-import { ConcordError, ValidationError } from '../core/errors';
+import { ConcordError, ValidationError } from '../core/errors.js';
 
 export const ErrorCode = {
   Validation: 'ValidationError',

@@ -7,9 +7,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { handle } from 'hono/aws-lambda';
-import { createApp } from './app';
-import { loadApiConfig } from './config';
-import { buildApiDeps } from './deps';
+import { createApp } from './app.js';
+import { loadApiConfig } from './config.js';
+import { buildApiDeps } from './deps.js';
 
 const logger = new Logger({ serviceName: 'concord-api' });
 const app = createApp({ ...buildApiDeps(loadApiConfig()), logger });

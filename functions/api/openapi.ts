@@ -3,9 +3,9 @@
  * objects the app validates with (request side: `io: 'input'`, so defaults show as defaults).
  */
 import { z } from 'zod';
-import { ErrorCode, ErrorStatus, errorBodySchema } from './errors';
-import { MAX_REQUEST_BODY_BYTES } from './request';
-import type { AnyRoute } from './route';
+import { ErrorCode, ErrorStatus, errorBodySchema } from './errors.js';
+import { MAX_REQUEST_BODY_BYTES } from './request.js';
+import type { AnyRoute } from './route.js';
 
 export type JsonSchema = Record<string, unknown>;
 

@@ -3,15 +3,13 @@
  * it calls, so that the production objects fit as they are and tests can pass small fakes.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { Coordinator } from '../adapters/tx/coordinator';
-import type { Participant } from '../adapters/tx/participant';
-import type { Bank, TransferLeg } from '../bank/bank';
-import type { TxMode } from '../core/tx/definition';
-import type { DurableQueue } from '../queue';
-import type { BankName } from './schemas';
+import type { DynamoDbQueue } from 'concord-aws/queue';
+import type { Coordinator, Participant, TxMode } from 'concord-aws/tx';
+import type { Bank, TransferLeg } from '../bank/bank.js';
+import type { BankName } from './schemas.js';
 
 export type QueuePort = Pick<
-  DurableQueue,
+  DynamoDbQueue,
   'send' | 'receive' | 'ack' | 'nack' | 'extend' | 'configure' | 'stats' | 'listDeadLetters' | 'redrive'
 >;
 

@@ -1,11 +1,10 @@
 /** DESIGN.md "HTTP API (v1)": the queue routes. A queue exists on first use; PUT configures it. */
-import { ValidationError } from '../core/errors';
-import { RedriveDefaults } from '../core/queue/config';
-import { withoutUndefined } from '../core/validation';
-import type { ReceivedMessage } from '../queue';
-import { ErrorCode } from './errors';
-import type { ApiDeps } from './ports';
-import { type AnyRoute, route } from './route';
+import { ValidationError } from 'concord-aws';
+import { type ReceivedMessage, RedriveDefaults } from 'concord-aws/queue';
+import { withoutUndefined } from '../core/validation.js';
+import { ErrorCode } from './errors.js';
+import type { ApiDeps } from './ports.js';
+import { type AnyRoute, route } from './route.js';
 import {
   ackBody,
   ackResponse,
@@ -28,7 +27,7 @@ import {
   sendBody,
   sendResponse,
   statsResponse,
-} from './schemas';
+} from './schemas.js';
 
 const tag = 'queues';
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,8 +3,8 @@
  * against the zod schemas the OpenAPI document is generated from. Nothing is written before this
  * has passed.
  */
-import { PayloadTooLargeError, quote, ValidationError } from '../core/errors';
-import { UnsupportedMediaTypeError } from './errors';
+import { PayloadTooLargeError, quote, ValidationError } from '../core/errors.js';
+import { UnsupportedMediaTypeError } from './errors.js';
 
 /** DESIGN.md: a request body over 1 MiB is refused (API Gateway's own limit is 10 MB, Lambda's 6 MB). */
 export const MAX_REQUEST_BODY_BYTES = 1_048_576;

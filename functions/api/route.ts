@@ -5,7 +5,7 @@
  * document cannot drift from what the app accepts.
  */
 import type { z } from 'zod';
-import type { ErrorCode } from './errors';
+import type { ErrorCode } from './errors.js';
 
 export type Method = 'get' | 'post' | 'put';
 export type SuccessStatus = 200 | 201 | 202;

@@ -3,8 +3,10 @@
  * (core/queue/config.ts), so the edge and the library cannot disagree; the example bank's are new.
  * The OpenAPI document is generated from these same objects (openapi.ts).
  */
+
+import { ParticipantState, TxMode, TxStatus } from 'concord-aws/tx';
 import { z } from 'zod';
-import { BANK_NAMES, type BankName } from '../bank/transfer';
+import { BANK_NAMES, type BankName } from '../bank/transfer.js';
 import {
   extendInputSchema,
   nackInputSchema,
@@ -12,10 +14,7 @@ import {
   queueNameSchema,
   receiveInputSchema,
   sendInputSchema,
-} from '../core/queue/config';
-import { TxStatus } from '../core/tx/asl';
-import { TxMode } from '../core/tx/definition';
-import { ParticipantState } from '../core/tx/participant-state';
+} from '../core/queue/config.js';
 
 // -------------------------------------------------------------------------------------------------
 // Shared pieces

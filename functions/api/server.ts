@@ -44,7 +44,11 @@ function toRequest(req: IncomingMessage): Request {
 }
 
 async function main(): Promise<void> {
-  const [{ createApp }, { loadApiConfig }, { buildApiDeps }] = await Promise.all([import('./app'), import('./config'), import('./deps')]);
+  const [{ createApp }, { loadApiConfig }, { buildApiDeps }] = await Promise.all([
+    import('./app.js'),
+    import('./config.js'),
+    import('./deps.js'),
+  ]);
   const port = Number(process.env.PORT ?? 8787);
   createServer(createApp(buildApiDeps(loadApiConfig()))).listen(port, () => {
     console.log(`concord-api listening on http://127.0.0.1:${port}/v1/openapi.json`);

@@ -22,8 +22,8 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ParticipantHandlers, PhaseContext, PhaseOutcome } from '../adapters/tx/participant';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, NotFoundError, ValidationError } from 'concord-aws';
+import type { ParticipantHandlers, PhaseContext, PhaseOutcome } from 'concord-aws/tx';
 
 export interface TransferLeg {
   readonly kind: 'debit' | 'credit';

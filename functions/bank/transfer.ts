@@ -1,4 +1,4 @@
-import { defineTransaction, type RetryPolicy, type TransactionDefinition, TxMode } from '../core/tx/definition';
+import { defineTransaction, type RetryPolicy, type TransactionDefinition, TxMode } from 'concord-aws/tx';
 
 /**
  * Transfer definitions: one debit leg and `legs - 1` credit legs (the benchmark's 3 and 5

@@ -6,7 +6,7 @@
  * Sources: DynamoDB developer guide "Item sizes and formats", "Read/write capacity mode"; the
  * on-demand prices of us-east-1 (see PRICES).
  */
-import { utf8Length } from './encoding';
+import { utf8Length } from './encoding.js';
 
 /** The shape of a marshalled DynamoDB attribute value (structurally the SDK's AttributeValue). */
 export interface AttrValue {

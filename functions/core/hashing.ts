@@ -1,4 +1,4 @@
-import { utf8Bytes } from './encoding';
+import { utf8Bytes } from './encoding.js';
 
 /** MurmurHash3 (x86, 32-bit) of the UTF-8 bytes of `key`. Stable across processes and platforms. */
 export function murmur3(key: string, seed = 0): number {

@@ -1,4 +1,4 @@
-import type { AttrMap, AttrValue } from './cost';
+import type { AttrMap, AttrValue } from './cost.js';
 
 /**
  * Applies a DynamoDB UpdateExpression to a known item image, as far as billing needs: UpdateItem is

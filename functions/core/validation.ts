@@ -4,7 +4,7 @@
  * and the value found there.
  */
 import type { z } from 'zod';
-import { quote, ValidationError } from './errors';
+import { quote, ValidationError } from './errors.js';
 
 /**
  * Parses `value` with `schema` or throws a ValidationError naming the first offending field,

@@ -5,32 +5,33 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { optionalSeconds, readEnv, required } from '../adapters/env';
-import { Participant, participantLambdaHandler } from '../adapters/tx/participant';
-import { Bank, type TransferLeg } from '../bank/bank';
-import { TRANSFER_DEFINITIONS } from '../bank/transfer';
+import { Participant, participantLambdaHandler } from 'concord-aws/tx';
+import { Bank, type TransferLeg } from '../bank/bank.js';
+import { TRANSFER_DEFINITIONS } from '../bank/transfer.js';
+import { optionalSeconds, readEnv, required } from '../config/env.js';
+import { EnvVar } from '../config/variables.js';
 
 const env = readEnv({
-  CONCORD_BANK_NAME: required,
-  CONCORD_BANK_TABLE: required,
-  CONCORD_COORDINATOR_TABLE: required,
+  [EnvVar.BankName]: required,
+  [EnvVar.BankTable]: required,
+  [EnvVar.CoordinatorTable]: required,
   /** Held PREPARED this long, a transaction is settled from the decision record (T3). */
-  CONCORD_IN_DOUBT_AFTER_SECONDS: optionalSeconds,
+  [EnvVar.InDoubtAfterSeconds]: optionalSeconds,
 });
 
 const dynamodb = new DynamoDBClient({});
-const bank = new Bank(env.CONCORD_BANK_NAME, dynamodb, env.CONCORD_BANK_TABLE);
+const bank = new Bank(env[EnvVar.BankName], dynamodb, env[EnvVar.BankTable]);
 const roles = new Set(TRANSFER_DEFINITIONS.flatMap((d) => d.participants.map((p) => p.name)));
 const handlers = bank.handlers();
 
 export const participant = new Participant<TransferLeg>({
   dynamodb,
-  tableName: env.CONCORD_BANK_TABLE,
+  tableName: env[EnvVar.BankTable],
   sfn: new SFNClient({}),
-  coordinatorTable: env.CONCORD_COORDINATOR_TABLE,
+  coordinatorTable: env[EnvVar.CoordinatorTable],
   handlers: Object.fromEntries([...roles].map((role) => [role, handlers])),
 });
 
 export const handler = participantLambdaHandler(participant, {
-  inDoubtAfterMs: (env.CONCORD_IN_DOUBT_AFTER_SECONDS ?? 300) * 1000,
+  inDoubtAfterMs: (env[EnvVar.InDoubtAfterSeconds] ?? 300) * 1000,
 });

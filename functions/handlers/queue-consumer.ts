@@ -9,22 +9,24 @@
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { list, optional, readEnv, required } from '../adapters/env';
-import { QueueService, type ReceivedMessage } from '../queue';
+import { createQueueService, type ReceivedMessage } from 'concord-aws/queue';
+import { list, optional, readEnv, required } from '../config/env.js';
+import { EnvVar } from '../config/variables.js';
 
 const env = readEnv({
-  CONCORD_QUEUE_TABLE: required,
-  CONCORD_CLAIM_CHECK_BUCKET: optional,
-  CONCORD_CONSUMED_QUEUES: list,
+  [EnvVar.QueueTable]: required,
+  [EnvVar.ClaimCheckBucket]: optional,
+  [EnvVar.ConsumedQueues]: list,
 });
 
 const dynamodb = new DynamoDBClient({});
-const queues = new QueueService({
+const bucket = env[EnvVar.ClaimCheckBucket];
+const queues = createQueueService({
   dynamodb,
-  tableName: env.CONCORD_QUEUE_TABLE,
-  ...(env.CONCORD_CLAIM_CHECK_BUCKET ? { claimCheck: { s3: new S3Client({}), bucket: env.CONCORD_CLAIM_CHECK_BUCKET } } : {}),
+  tableName: env[EnvVar.QueueTable],
+  ...(bucket ? { claimCheck: { s3: new S3Client({}), bucket } } : {}),
 });
-const consumed = env.CONCORD_CONSUMED_QUEUES;
+const consumed = env[EnvVar.ConsumedQueues];
 const DRAIN_BUDGET_MS = 20_000;
 
 /** The example's processing: count what was consumed, per queue (a stand-in for real work). */
@@ -34,7 +36,7 @@ async function handleMessage(queue: string, message: ReceivedMessage): Promise<v
   );
   await dynamodb.send(
     new UpdateItemCommand({
-      TableName: env.CONCORD_QUEUE_TABLE,
+      TableName: env[EnvVar.QueueTable],
       Key: { pk: { S: 'DEMO#consumed' }, sk: { S: queue } },
       UpdateExpression: 'ADD #consumed :one',
       ExpressionAttributeNames: { '#consumed': 'consumed' }, // a DynamoDB reserved word

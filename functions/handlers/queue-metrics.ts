@@ -6,21 +6,22 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { list, readEnv, required } from '../adapters/env';
-import { QueueService } from '../queue';
+import { createQueueService } from 'concord-aws/queue';
+import { list, readEnv, required } from '../config/env.js';
+import { EnvVar } from '../config/variables.js';
 
 const env = readEnv({
-  CONCORD_QUEUE_TABLE: required,
-  CONCORD_WATCHED_QUEUES: list,
-  CONCORD_METRICS_NAMESPACE: required.default('Concord'),
+  [EnvVar.QueueTable]: required,
+  [EnvVar.WatchedQueues]: list,
+  [EnvVar.MetricsNamespace]: required.default('Concord'),
 });
 
-const queues = new QueueService({ dynamodb: new DynamoDBClient({}), tableName: env.CONCORD_QUEUE_TABLE });
-const metrics = new Metrics({ namespace: env.CONCORD_METRICS_NAMESPACE, serviceName: 'concord-queue' });
+const queues = createQueueService({ dynamodb: new DynamoDBClient({}), tableName: env[EnvVar.QueueTable] });
+const metrics = new Metrics({ namespace: env[EnvVar.MetricsNamespace], serviceName: 'concord-queue' });
 
 export const handler = async (): Promise<Record<string, unknown>> => {
   const out: Record<string, unknown> = {};
-  for (const name of env.CONCORD_WATCHED_QUEUES) {
+  for (const name of env[EnvVar.WatchedQueues]) {
     const stats = await queues.queue(name).stats();
     const single = metrics.singleMetric();
     single.addDimension('Queue', name);

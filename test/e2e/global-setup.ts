@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { ensureEmulator } from '../../scripts/emulator';
-import { deployLocal } from '../../scripts/local-stack';
+import { ensureEmulator } from '../../scripts/emulator.js';
+import { deployLocal } from '../../scripts/local-stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -6,9 +6,9 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { PartlyUnprocessed } from 'concord-aws/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CostMeter, createQueueTable, dynamoClient, emulatorName } from '../support/aws';
-import { PartlyUnprocessed } from '../support/faults';
+import { CostMeter, createQueueTable, dynamoClient, emulatorName } from '../support/aws.js';
 
 /** The meter bills by AWS's rules whatever the emulator reports in ConsumedCapacity. */
 describe(`CostMeter (${emulatorName()})`, () => {

@@ -1,10 +1,10 @@
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExpressionValues, guardCondition } from '../../functions/adapters/dynamodb/expressions';
-import { Attr, Keys, num, str } from '../../functions/adapters/dynamodb/queue-items';
-import { type DeliveryState, type Guard, guardHolds } from '../../functions/core/queue/lease';
-import { createQueueTable, dynamoClient, emulatorName } from '../support/aws';
+import { ExpressionValues, guardCondition } from '../../functions/adapters/dynamodb/expressions.js';
+import { Attr, Keys, num, str } from '../../functions/adapters/dynamodb/queue-items.js';
+import { type DeliveryState, type Guard, guardHolds } from '../../functions/core/queue/lease.js';
+import { createQueueTable, dynamoClient, emulatorName } from '../support/aws.js';
 
 /**
  * The core's guards and the adapter's ConditionExpressions must say the same thing: for random

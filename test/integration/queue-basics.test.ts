@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { QueueService } from '../../functions/adapters/dynamodb/durable-queue';
-import { LeaseLost } from '../../functions/core/queue/errors';
-import { CostMeter, createQueueTable, dynamoClient } from '../support/aws';
+import { QueueService } from '../../functions/adapters/dynamodb/durable-queue.js';
+import { LeaseLost } from '../../functions/core/queue/errors.js';
+import { CostMeter, createQueueTable, dynamoClient } from '../support/aws.js';
 
 describe('DurableQueue basics', () => {
   let service: QueueService;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../../functions/adapters/dynamodb/durable-queue';
-import { LeaseLost } from '../../functions/core/queue/errors';
-import { emulatorName } from '../support/aws';
-import { queueHarness } from '../support/queue-harness';
+import type { ReceivedMessage } from '../../functions/adapters/dynamodb/durable-queue.js';
+import { LeaseLost } from '../../functions/core/queue/errors.js';
+import { emulatorName } from '../support/aws.js';
+import { queueHarness } from '../support/queue-harness.js';
 
 /**
  * Real concurrency against the emulator: independent QueueService instances (one per simulated

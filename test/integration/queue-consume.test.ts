@@ -1,9 +1,9 @@
+import { DeniedRequests } from 'concord-aws/testing';
 import { describe, expect, it } from 'vitest';
-import { CostMeter } from '../../functions/adapters/cost-meter';
-import { emulatorName } from '../support/aws';
-import { DeniedRequests } from '../support/faults';
-import { queueHarness } from '../support/queue-harness';
-import { sleep } from '../support/wait';
+import { CostMeter } from '../../functions/adapters/cost-meter.js';
+import { emulatorName } from '../support/aws.js';
+import { queueHarness } from '../support/queue-harness.js';
+import { sleep } from '../support/wait.js';
 
 async function filledQueue(total: number, shards: number) {
   // Head rescans at most once a second (the default): receives read on from their cursors.

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { ConflictOnce, DeniedRequests, FailFirstAttempt, LostResponses, PartlyUnprocessed } from 'concord-aws/testing';
 import { describe, expect, it } from 'vitest';
-import { Keys } from '../../functions/adapters/dynamodb/queue-items';
-import type { SendOutcomeUnknown } from '../../functions/core/queue/errors';
-import { dynamoClient, emulatorName } from '../support/aws';
-import { ConflictOnce, DeniedRequests, FailFirstAttempt, LostResponses, PartlyUnprocessed } from '../support/faults';
-import { queueHarness } from '../support/queue-harness';
+import { Keys } from '../../functions/adapters/dynamodb/queue-items.js';
+import type { SendOutcomeUnknown } from '../../functions/core/queue/errors.js';
+import { dynamoClient, emulatorName } from '../support/aws.js';
+import { queueHarness } from '../support/queue-harness.js';
 
 /**
  * Q3: a write that applied but whose response was lost is retried by the SDK. The retry must not

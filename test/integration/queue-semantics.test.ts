@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SlowRequests } from 'concord-aws/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { explainOutboxCancellation } from '../../functions/adapters/dynamodb/durable-queue';
-import { Keys } from '../../functions/adapters/dynamodb/queue-items';
-import { PayloadTooLargeError, ValidationError } from '../../functions/core/errors';
-import { LeaseLossReason, LeaseLost } from '../../functions/core/queue/errors';
-import { decodeReceipt, encodeReceipt } from '../../functions/core/queue/receipt';
-import { uniqueName } from '../support/aws';
-import { SlowRequests } from '../support/faults';
-import { queueHarness } from '../support/queue-harness';
+import { explainOutboxCancellation } from '../../functions/adapters/dynamodb/durable-queue.js';
+import { Keys } from '../../functions/adapters/dynamodb/queue-items.js';
+import { PayloadTooLargeError, ValidationError } from '../../functions/core/errors.js';
+import { LeaseLossReason, LeaseLost } from '../../functions/core/queue/errors.js';
+import { decodeReceipt, encodeReceipt } from '../../functions/core/queue/receipt.js';
+import { uniqueName } from '../support/aws.js';
+import { queueHarness } from '../support/queue-harness.js';
 
 type Harness = Awaited<ReturnType<typeof queueHarness>>;
 

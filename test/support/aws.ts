@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CostMeter } from 'concord-aws/cost';
 import { inject } from 'vitest';
-import { CostMeter } from '../../functions/adapters/cost-meter';
-import { createPlainTable, uniqueName } from './tables';
+import { createPlainTable, uniqueName } from './tables.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';

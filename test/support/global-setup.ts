@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { type EmulatorKind, ensureEmulator } from '../../scripts/emulator';
+import { type EmulatorKind, ensureEmulator } from '../../scripts/emulator.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

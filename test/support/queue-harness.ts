@@ -1,7 +1,7 @@
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { QueueService, type QueueServiceOptions } from '../../functions/adapters/dynamodb/durable-queue';
-import { CostMeter, createBucket, createQueueTable, dynamoClient, s3Client } from './aws';
-import { SteppingClock } from './clock';
+import { createQueueService, type QueueServiceOptions } from 'concord-aws/queue';
+import { FakeClock } from 'concord-aws/testing';
+import { CostMeter, createBucket, createQueueTable, dynamoClient, s3Client } from './aws.js';
 
 /** A fresh table and bucket, and a factory for QueueService instances (one per simulated process). */
 export async function queueHarness(defaults: Partial<QueueServiceOptions> = {}) {
@@ -10,9 +10,9 @@ export async function queueHarness(defaults: Partial<QueueServiceOptions> = {}) 
   const s3 = s3Client(meter);
   const tableName = await createQueueTable(dynamodb);
   const bucket = await createBucket(s3);
-  const clock = new SteppingClock();
+  const clock = FakeClock.followingSystemTime();
   const service = (options: Partial<QueueServiceOptions> = {}) =>
-    new QueueService({ dynamodb, tableName, claimCheck: { s3, bucket }, clock, headRescanMs: 0, ...defaults, ...options });
+    createQueueService({ dynamodb, tableName, claimCheck: { s3, bucket }, clock, headRescanMs: 0, ...defaults, ...options });
   return {
     meter,
     dynamodb,

@@ -3,7 +3,7 @@
  * tests and benchmarks. TTL is set through the API because MiniStack's CloudFormation drops it.
  */
 import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator';
+import { OPEN_INDEX } from 'concord-aws/tx';
 
 export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 

@@ -1,18 +1,23 @@
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Coordinator, executionArn, type RegisteredStateMachine } from '../../functions/adapters/tx/coordinator';
 import {
+  buildStateMachine,
+  Coordinator,
+  type CrashWindowPauses,
+  type ExecutionInput,
+  executionArn,
   Participant,
   type ParticipantHandlers,
   type ParticipantOptions,
+  type RegisteredStateMachine,
   runParticipantWorker,
-} from '../../functions/adapters/tx/participant';
-import { Sweeper, type SweeperOptions } from '../../functions/adapters/tx/sweeper';
-import { Bank, type TransferLeg } from '../../functions/bank/bank';
-import { buildStateMachine, type CrashWindowPauses, type ExecutionInput } from '../../functions/core/tx/asl';
-import type { TransactionDefinition } from '../../functions/core/tx/definition';
-import { CostMeter, dynamoClient, endpoint, uniqueName } from './aws';
-import { createCoordinatorTable, createPlainTable } from './tables';
+  Sweeper,
+  type SweeperOptions,
+  type TransactionDefinition,
+} from 'concord-aws/tx';
+import { Bank, type TransferLeg } from '../../functions/bank/bank.js';
+import { CostMeter, dynamoClient, endpoint, uniqueName } from './aws.js';
+import { createCoordinatorTable, createPlainTable } from './tables.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';

@@ -1,12 +1,16 @@
+import { FailFirstAttempt, FakeClock } from 'concord-aws/testing';
+import {
+  Coordinator,
+  type CoordinatorEnvelope,
+  type ParticipantHandlers,
+  type RetryPolicy,
+  transactionBudgetSeconds,
+} from 'concord-aws/tx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CoordinatorEnvelope, ParticipantHandlers } from '../../functions/adapters/tx/participant';
-import type { TransferLeg } from '../../functions/bank/bank';
-import { transferDefinition } from '../../functions/bank/transfer';
-import { type RetryPolicy, transactionBudgetSeconds } from '../../functions/core/tx/definition';
-import { dynamoClient, uniqueName } from '../support/aws';
-import { SteppingClock } from '../support/clock';
-import { FailFirstAttempt } from '../support/faults';
-import { txHarness } from '../support/tx-harness';
+import type { TransferLeg } from '../../functions/bank/bank.js';
+import { transferDefinition } from '../../functions/bank/transfer.js';
+import { dynamoClient, uniqueName } from '../support/aws.js';
+import { txHarness } from '../support/tx-harness.js';
 
 type Harness = Awaited<ReturnType<typeof txHarness>>;
 const id = (p = 'tx') => uniqueName(p).replace(/[^A-Za-z0-9_-]/g, '');
@@ -168,7 +172,6 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
       // A transaction whose coordinator never started (crash window C1): a record only.
       const txId = id();
       const [a, b] = [await account('bank-a', 100), await account('bank-b', 0)];
-      const { Coordinator } = await import('../../functions/adapters/tx/coordinator');
       const crashing = new Coordinator({
         dynamodb: h.dynamodb,
         sfn: { send: async () => Promise.reject(new Error('C1')) } as never,
@@ -185,7 +188,7 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
     }
 
     it('two sweepers at once: exactly one leads', async () => {
-      const clock = new SteppingClock();
+      const clock = FakeClock.followingSystemTime();
       clock.advance(3_600_000);
       const role = id('role');
       const results = await Promise.all([h.sweeper('one', { clock, role }).lead(), h.sweeper('two', { clock, role }).lead()]);
@@ -196,11 +199,11 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
       await overdueTransaction();
       await overdueTransaction();
       const role = id('role');
-      const oldClock = new SteppingClock();
+      const oldClock = FakeClock.followingSystemTime();
       oldClock.advance(3_600_000);
       const oldClient = dynamoClient();
       const old = h.sweeper('old', { clock: oldClock, role, dynamodb: oldClient });
-      const newClock = new SteppingClock();
+      const newClock = FakeClock.followingSystemTime();
       newClock.advance(3_600_000 + 11_000);
       // Between the old leader's lease check and its first recovery write, its lease runs out and
       // a new leader takes over.
@@ -216,14 +219,14 @@ describe('participant protocol, compensations and the sweeper (MiniStack)', () =
 
     it('a paused ex-leader’s recovery is rejected by its stale fence; the new leader’s goes through', async () => {
       const role = id('role');
-      const oldClock = new SteppingClock();
+      const oldClock = FakeClock.followingSystemTime();
       oldClock.advance(3_600_000);
       const old = h.sweeper('old', { clock: oldClock, role });
       const oldLease = await old.lead();
       expect(oldLease).toBeDefined();
       const txId = await overdueTransaction();
       // The old leader pauses (a GC pause, a frozen Lambda) past its lease; a new one takes over.
-      const newClock = new SteppingClock();
+      const newClock = FakeClock.followingSystemTime();
       newClock.advance(3_600_000 + 11_000);
       const fresh = h.sweeper('new', { clock: newClock, role });
       const newLease = await fresh.lead();

@@ -1,14 +1,12 @@
 import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { FakeClock, LostResponses } from 'concord-aws/testing';
+import { Coordinator, executionArn, type RetryPolicy, type TxMode } from 'concord-aws/tx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Coordinator, executionArn } from '../../functions/adapters/tx/coordinator';
-import { transferDefinition } from '../../functions/bank/transfer';
-import type { RetryPolicy, TxMode } from '../../functions/core/tx/definition';
-import { uniqueName } from '../support/aws';
-import { SteppingClock } from '../support/clock';
-import { LostResponses } from '../support/faults';
-import { txHarness } from '../support/tx-harness';
-import { sleep, waitFor } from '../support/wait';
+import { transferDefinition } from '../../functions/bank/transfer.js';
+import { uniqueName } from '../support/aws.js';
+import { txHarness } from '../support/tx-harness.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 type Harness = Awaited<ReturnType<typeof txHarness>>;
 
@@ -22,7 +20,7 @@ const id = (p = 'tx') => uniqueName(p).replace(/[^A-Za-z0-9_-]/g, '');
  */
 describe('crash points and recovery (MiniStack, real state machine)', () => {
   let h: Harness;
-  const sweeperClock = new SteppingClock();
+  const sweeperClock = FakeClock.followingSystemTime();
   beforeAll(async () => {
     h = await txHarness([
       def('2pc'),

@@ -1,8 +1,8 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transferDefinition } from '../../functions/bank/transfer';
-import { uniqueName } from '../support/aws';
-import { txHarness } from '../support/tx-harness';
+import { transferDefinition } from '../../functions/bank/transfer.js';
+import { uniqueName } from '../support/aws.js';
+import { txHarness } from '../support/tx-harness.js';
 
 type Harness = Awaited<ReturnType<typeof txHarness>>;
 

@@ -18,12 +18,12 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type BackoffPolicy, DEFAULT_NACK_BACKOFF, fullJitterBackoffMs } from '../../core/backoff';
-import type { Clock, Entropy } from '../../core/clock';
-import { bytesToBase64Url } from '../../core/encoding';
-import { ValidationError } from '../../core/errors';
-import { HashRing } from '../../core/hashing';
-import type { BodyStoragePolicy } from '../../core/queue/body';
+import { type BackoffPolicy, DEFAULT_NACK_BACKOFF, fullJitterBackoffMs } from '../../core/backoff.js';
+import type { Clock, Entropy } from '../../core/clock.js';
+import { bytesToBase64Url } from '../../core/encoding.js';
+import { ValidationError } from '../../core/errors.js';
+import { HashRing } from '../../core/hashing.js';
+import type { BodyStoragePolicy } from '../../core/queue/body.js';
 import {
   applyConfigPatch,
   extendInputSchema,
@@ -40,8 +40,8 @@ import {
   resolveConfig,
   type SendInput,
   sendInputSchema,
-} from '../../core/queue/config';
-import { LeaseLossReason, LeaseLost, SendOutcomeUnknown } from '../../core/queue/errors';
+} from '../../core/queue/config.js';
+import { LeaseLossReason, LeaseLost, SendOutcomeUnknown } from '../../core/queue/errors.js';
 import {
   DeliveryDecision,
   type DeliveryState,
@@ -50,11 +50,11 @@ import {
   guardHolds,
   judgeHolderWriteFailure,
   leaseAppliedEarlier,
-} from '../../core/queue/lease';
-import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../core/queue/receipt';
-import { parseInput } from '../../core/validation';
-import { BodyStore, type ClaimCheckStore, claimCheckKey } from '../body-store';
-import { cryptoEntropy, realSleep, systemClock } from '../system';
+} from '../../core/queue/lease.js';
+import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../core/queue/receipt.js';
+import { parseInput } from '../../core/validation.js';
+import { BodyStore, type ClaimCheckStore, claimCheckKey } from '../body-store.js';
+import { cryptoEntropy, realSleep, systemClock } from '../system.js';
 import {
   attemptsOf,
   cancellationReasons,
@@ -62,8 +62,8 @@ import {
   isTransactionCanceled,
   isTransactionConflict,
   isTransactionConflictException,
-} from './errors';
-import { ExpressionValues, guardCondition } from './expressions';
+} from './errors.js';
+import { ExpressionValues, guardCondition } from './expressions.js';
 import {
   Attr,
   availableAtFromStandardSk,
@@ -77,8 +77,8 @@ import {
   readString,
   skOf,
   str,
-} from './queue-items';
-import { WriteOutcomeUnknown, withoutBlindRetries } from './unretried-writes';
+} from './queue-items.js';
+import { WriteOutcomeUnknown, withoutBlindRetries } from './unretried-writes.js';
 
 export interface QueueServiceOptions {
   readonly dynamodb: DynamoDBClient;
@@ -235,9 +235,14 @@ const DeadLetterReason = {
 } as const;
 
 /** Entry point: one per process, shared by every queue in the table. */
+export function createQueueService(options: QueueServiceOptions): QueueService {
+  return new QueueService(options);
+}
+
+/** One per process, shared by every queue in the table (`createQueueService`). */
 export class QueueService {
-  private readonly queues = new Map<string, DurableQueue>();
-  readonly deps: Required<Omit<QueueServiceOptions, 'claimCheck' | 'bodyPolicy'>> & { readonly bodies: BodyStore };
+  private readonly queues = new Map<string, DynamoDbQueue>();
+  private readonly deps: Required<Omit<QueueServiceOptions, 'claimCheck' | 'bodyPolicy'>> & { readonly bodies: BodyStore };
 
   constructor(options: QueueServiceOptions) {
     this.deps = {
@@ -257,13 +262,18 @@ export class QueueService {
     };
   }
 
+  /** The DynamoDB table that holds this service's queues. */
+  get tableName(): string {
+    return this.deps.tableName;
+  }
+
   /** The queue called `name` (validated: [A-Za-z0-9_-]{1,80}). It exists on first use. */
-  queue(name: string): DurableQueue {
+  queue(name: string): DynamoDbQueue {
     let queue = this.queues.get(name);
     if (queue) {
       this.queues.delete(name); // most recently used last: a Map iterates in insertion order
     } else {
-      queue = new DurableQueue(parseInput(queueNameSchema, name, 'queue'), this.deps);
+      queue = new DynamoDbQueue(parseInput(queueNameSchema, name, 'queue'), this.deps);
       // A dropped handle loses only its caches; whoever still holds it can go on using it.
       for (const oldest of this.queues.keys()) {
         if (this.queues.size < this.deps.maxCachedQueues) break;
@@ -308,7 +318,7 @@ type DeliveryOutcome = ReceivedMessage | 'dead-lettered' | 'lost' | 'skipped';
 
 type Deps = QueueService['deps'];
 
-export class DurableQueue {
+export class DynamoDbQueue {
   private loaded: LoadedConfig | undefined;
   private readonly cursors = new Map<number, ShardCursor>();
   private shardRotation: number;

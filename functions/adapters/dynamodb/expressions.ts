@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Guard } from '../../core/queue/lease';
-import { Attr, num, str } from './queue-items';
+import type { Guard } from '../../core/queue/lease.js';
+import { Attr, num, str } from './queue-items.js';
 
 /**
  * Collects ExpressionAttributeValues for one request so that clauses built separately (a guard,

@@ -22,9 +22,9 @@
  * hd/tl FIFO group head and tail sequence numbers.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DeliveryState } from '../../core/queue/lease';
+import type { DeliveryState } from '../../core/queue/lease.js';
 
-import type { Item } from './errors';
+import type { Item } from './errors.js';
 
 export type { Item };
 

@@ -9,14 +9,15 @@
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Clock } from '../../core/clock';
-import { bytesToBase64Url } from '../../core/encoding';
-import { NotFoundError, quote, ValidationError } from '../../core/errors';
-import { murmur3 } from '../../core/hashing';
-import type { ExecutionInput, TxStatus } from '../../core/tx/asl';
-import { type TransactionDefinition, transactionBudgetSeconds } from '../../core/tx/definition';
-import { type Item, isConditionalCheckFailed } from '../dynamodb/errors';
-import { cryptoEntropy, systemClock } from '../system';
+import type { Clock } from '../../core/clock.js';
+import { bytesToBase64Url } from '../../core/encoding.js';
+import { NotFoundError, quote, ValidationError } from '../../core/errors.js';
+import { murmur3 } from '../../core/hashing.js';
+import type { ExecutionInput, TxStatus } from '../../core/tx/asl.js';
+import { type TransactionDefinition, transactionBudgetSeconds } from '../../core/tx/definition.js';
+import { TransactionConfigurationError } from '../../core/tx/errors.js';
+import { type Item, isConditionalCheckFailed } from '../dynamodb/errors.js';
+import { cryptoEntropy, systemClock } from '../system.js';
 
 export const OPEN_INDEX = 'open';
 export const OPEN_BUCKETS = 8;
@@ -68,7 +69,7 @@ export function registerStateMachines(
 ): Record<string, RegisteredStateMachine> {
   const missing = definitions.filter((d) => !arns[d.name]).map((d) => d.name);
   if (missing.length > 0) {
-    throw new Error(
+    throw new TransactionConfigurationError(
       `no state machine ARN for transaction type ${missing.map((name) => quote(name)).join(', ')} (have ${quote(Object.keys(arns))})`,
     );
   }
@@ -105,7 +106,7 @@ export class Coordinator {
     txId: string,
     participants: ExecutionInput['participants'],
   ): Promise<{ txId: string; status: TxStatus; duplicate: boolean }> {
-    if (!TX_ID.test(txId)) throw new ValidationError('transferId', `must match ${TX_ID.source}, got ${JSON.stringify(txId)}`);
+    if (!TX_ID.test(txId)) throw new ValidationError('txId', `must match ${TX_ID.source}, got ${JSON.stringify(txId)}`);
     const machine = this.options.stateMachines[type];
     if (!machine) throw new ValidationError('type', `unknown transaction type ${JSON.stringify(type)}`);
     const expected = machine.definition.participants.map((p) => p.name);

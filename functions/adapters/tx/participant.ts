@@ -27,10 +27,11 @@ import {
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import type { Clock } from '../../core/clock';
-import { bytesToBase64Url } from '../../core/encoding';
-import { murmur3 } from '../../core/hashing';
-import { Decision } from '../../core/tx/asl';
+import type { Clock } from '../../core/clock.js';
+import { bytesToBase64Url } from '../../core/encoding.js';
+import { murmur3 } from '../../core/hashing.js';
+import { Decision } from '../../core/tx/asl.js';
+import { PhaseContention } from '../../core/tx/errors.js';
 import {
   isInDoubt,
   type ParticipantRecord,
@@ -40,9 +41,9 @@ import {
   type Reply,
   ReplyError,
   replyAfterRun,
-} from '../../core/tx/participant-state';
-import { cancellationReasons, type Item, isTransactionCanceled } from '../dynamodb/errors';
-import { cryptoEntropy, systemClock } from '../system';
+} from '../../core/tx/participant-state.js';
+import { type Item, isTransactionCanceled } from '../dynamodb/errors.js';
+import { cryptoEntropy, systemClock } from '../system.js';
 
 export const coordinatorMessageSchema = z.object({
   transaction: z.string(),
@@ -204,7 +205,6 @@ export class Participant<P = unknown> {
         // Our record changed under us (a duplicate message won, or our own write applied and its
         // response was lost: P4) or a business condition failed (concurrent work): read again.
         this.counters.contention++;
-        void cancellationReasons(error);
         continue;
       }
       this.counters.applied++;
@@ -212,7 +212,7 @@ export class Participant<P = unknown> {
       const reply = plan.kind === 'record' ? plan.reply : replyAfterRun(message.phase, declined);
       return { reply, applied: true, lateReply: await this.reply(message, reply) };
     }
-    throw new Error(`transaction ${message.txId}: ${message.participant} ${message.phase} did not settle after ${MAX_ATTEMPTS} attempts`);
+    throw new PhaseContention(message.txId, message.participant, message.phase, MAX_ATTEMPTS);
   }
 
   private recordWrite(
@@ -417,7 +417,7 @@ export function sqsBatchHandler(participant: Pick<Participant<unknown>, 'handle'
 }
 
 /** What EventBridge sends a Lambda on a schedule. */
-interface ScheduledEvent {
+export interface ScheduledEvent {
   readonly source: 'aws.events';
   readonly 'detail-type': 'Scheduled Event';
 }

@@ -12,13 +12,13 @@
  */
 import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Clock } from '../../core/clock';
-import { Decision, type ExecutionInput } from '../../core/tx/asl';
-import { transactionBudgetSeconds } from '../../core/tx/definition';
-import { type LeaderLease, mayAct } from '../../core/tx/election';
-import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors';
-import { systemClock } from '../system';
-import { executionArn, executionName, OPEN_BUCKETS, OPEN_INDEX, type RegisteredStateMachine, txKey } from './coordinator';
+import type { Clock } from '../../core/clock.js';
+import { Decision, type ExecutionInput } from '../../core/tx/asl.js';
+import { transactionBudgetSeconds } from '../../core/tx/definition.js';
+import { type LeaderLease, mayAct } from '../../core/tx/election.js';
+import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors.js';
+import { systemClock } from '../system.js';
+import { executionArn, executionName, OPEN_BUCKETS, OPEN_INDEX, type RegisteredStateMachine, txKey } from './coordinator.js';
 
 export interface SweeperOptions {
   readonly dynamodb: DynamoDBClient;

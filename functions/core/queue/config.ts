@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConflictError } from '../errors';
-import { withoutUndefined } from '../validation';
+import { ConflictError } from '../errors.js';
+import { withoutUndefined } from '../validation.js';
 
 /** Hard limits, mostly SQS's, so a Concord queue can stand in for an SQS queue. */
 export const QueueLimits = {

@@ -1,4 +1,4 @@
-import { ConcordError } from '../errors';
+import { ConcordError, type ConcordErrorOptions } from '../errors.js';
 
 export const LeaseLossReason = {
   /** The lease's visibility timeout passed before the operation reached the table. */
@@ -25,8 +25,9 @@ export class LeaseLost extends ConcordError {
     readonly reason: LeaseLossReason,
     readonly messageId: string | undefined,
     detail?: string,
+    options?: ConcordErrorOptions,
   ) {
-    super(`lease lost (${reason})${messageId ? ` for message ${messageId}` : ''}${detail ? `: ${detail}` : ''}`);
+    super(`lease lost (${reason})${messageId ? ` for message ${messageId}` : ''}${detail ? `: ${detail}` : ''}`, options);
   }
 }
 
@@ -40,12 +41,16 @@ export class SendOutcomeUnknown extends ConcordError {
   override readonly name = 'SendOutcomeUnknown';
   /** A backing service failed mid-request (HTTP 503). */
   readonly code = 'Unavailable';
+  /** Only with a dedupId (Idempotency-Key) is a resend safe; without one it may deliver twice. */
+  override readonly retryable = true;
   constructor(
     readonly messageId: string,
     failure: string,
+    options?: ConcordErrorOptions,
   ) {
     super(
       `the send of message ${messageId} may or may not have been stored (${failure}); it was not repeated, which could deliver it twice. Resend with a dedupId (Idempotency-Key) to make a resend safe`,
+      options,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { LeaseLossReason } from './errors';
+import { LeaseLossReason } from './errors.js';
 
 /**
  * What the table holds about the delivery of one message (standard queue) or of the head of one

@@ -1,6 +1,6 @@
-import { base64UrlToBytes, bytesToBase64Url, utf8Bytes, utf8Length, utf8Text } from '../encoding';
-import { ValidationError } from '../errors';
-import { QueueLimits } from './config';
+import { base64UrlToBytes, bytesToBase64Url, utf8Bytes, utf8Length, utf8Text } from '../encoding.js';
+import { ValidationError } from '../errors.js';
+import { QueueLimits } from './config.js';
 
 /** Random bytes in a lease token: 128 bits, so a receipt cannot be guessed or forged. */
 export const LEASE_TOKEN_BYTES = 16;

@@ -17,7 +17,7 @@
  *   C5 phase two partly delivered               -> phase two again (participants are idempotent)
  *   C6 phase two done, status not marked        -> phase two again (no-ops), then mark
  */
-import { type RetryPolicy, type TransactionDefinition, TxMode } from './definition';
+import { type RetryPolicy, type TransactionDefinition, TxMode } from './definition.js';
 
 export interface ExecutionInput {
   readonly txId: string;

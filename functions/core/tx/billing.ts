@@ -6,7 +6,7 @@
  * Used by the benchmark because emulators' execution histories are incomplete (MiniStack records
  * no events inside Parallel branches).
  */
-import { type TransactionDefinition, TxMode } from './definition';
+import { type TransactionDefinition, TxMode } from './definition.js';
 
 export type ExecutionPath =
   /** 2PC where everyone voted YES, or a saga whose actions all succeeded. */

@@ -1,4 +1,5 @@
-import { ValidationError } from '../errors';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
 
 /**
  * A transaction type: its participants and, per participant, the time it may take and how its
@@ -101,3 +102,16 @@ export function transactionBudgetSeconds(definition: TransactionDefinition): num
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return definition.mode === TxMode.TwoPhaseCommit ? Math.max(...firstPhase) + Math.max(...phases) : sum(firstPhase) + sum(phases);
 }
+
+/**
+ * Definitions as JSON (the sweeper's environment): each one is checked again by
+ * `defineTransaction`, so a malformed one stops the Lambda at cold start naming the field.
+ */
+export const transactionDefinitionsSchema = z.array(z.unknown()).transform((definitions, ctx): TransactionDefinition[] => {
+  try {
+    return definitions.map((definition) => defineTransaction(definition as Parameters<typeof defineTransaction>[0]));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});

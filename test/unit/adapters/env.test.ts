@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { json, list, object, optional, optionalSeconds, readEnv, required } from '../../../functions/adapters/env';
+import { json, list, object, optional, optionalSeconds, readEnv, required } from '../../../functions/config/env.js';
 
 describe('readEnv', () => {
   it('reads what is set, and leaves an optional variable out when unset or empty', () => {

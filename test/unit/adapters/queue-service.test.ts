@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueService } from '../../../functions/adapters/dynamodb/durable-queue';
+import { QueueService } from '../../../functions/adapters/dynamodb/durable-queue.js';
 
 describe('QueueService.queue', () => {
   const service = (maxCachedQueues: number) =>

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../functions/api/app';
+import { createApp } from '../../../functions/api/app.js';
 import {
   accountReadResponse,
   accountResponse,
   transactionViewResponse,
   transferAcceptedResponse,
   transferViewResponse,
-} from '../../../functions/api/schemas';
-import { readableAbortReason } from '../../../functions/api/transfer-reason';
-import { fakeWorld } from './fakes';
-import { call } from './http';
+} from '../../../functions/api/schemas.js';
+import { readableAbortReason } from '../../../functions/api/transfer-reason.js';
+import { fakeWorld } from './fakes.js';
+import { call } from './http.js';
 
 function given() {
   const world = fakeWorld();

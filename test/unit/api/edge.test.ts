@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../functions/api/app';
-import { errorBodySchema } from '../../../functions/api/errors';
-import { isJsonMediaType, MAX_REQUEST_BODY_BYTES } from '../../../functions/api/request';
-import { PayloadTooLargeError } from '../../../functions/core/errors';
-import { SendOutcomeUnknown } from '../../../functions/core/queue/errors';
-import { fakeWorld } from './fakes';
-import { call } from './http';
+import { createApp } from '../../../functions/api/app.js';
+import { errorBodySchema } from '../../../functions/api/errors.js';
+import { isJsonMediaType, MAX_REQUEST_BODY_BYTES } from '../../../functions/api/request.js';
+import { PayloadTooLargeError } from '../../../functions/core/errors.js';
+import { SendOutcomeUnknown } from '../../../functions/core/queue/errors.js';
+import { fakeWorld } from './fakes.js';
+import { call } from './http.js';
 
 function given() {
   const world = fakeWorld();

@@ -5,11 +5,11 @@
  * refuses a second account with the same id. Every write is counted, so tests can check that bad
  * input wrote nothing.
  */
-import type { TransactionView } from '../../../functions/adapters/tx/coordinator';
-import type { ApiDeps, ApiLogger } from '../../../functions/api/app';
-import type { CoordinatorPort, ParticipantPort, QueuePort } from '../../../functions/api/ports';
-import type { Account } from '../../../functions/bank/bank';
-import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../functions/core/errors';
+import type { TransactionView } from '../../../functions/adapters/tx/coordinator.js';
+import type { ApiDeps, ApiLogger } from '../../../functions/api/app.js';
+import type { CoordinatorPort, ParticipantPort, QueuePort } from '../../../functions/api/ports.js';
+import type { Account } from '../../../functions/bank/bank.js';
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../functions/core/errors.js';
 import {
   applyConfigPatch,
   type QueueConfig,
@@ -18,12 +18,12 @@ import {
   queueNameSchema,
   receiveInputSchema,
   sendInputSchema,
-} from '../../../functions/core/queue/config';
-import { LeaseLossReason, LeaseLost } from '../../../functions/core/queue/errors';
-import type { ExecutionInput, TxStatus } from '../../../functions/core/tx/asl';
-import type { ParticipantRecord } from '../../../functions/core/tx/participant-state';
-import { parseInput } from '../../../functions/core/validation';
-import type { DeadLetter, ReceivedMessage } from '../../../functions/queue';
+} from '../../../functions/core/queue/config.js';
+import { LeaseLossReason, LeaseLost } from '../../../functions/core/queue/errors.js';
+import type { ExecutionInput, TxStatus } from '../../../functions/core/tx/asl.js';
+import type { ParticipantRecord } from '../../../functions/core/tx/participant-state.js';
+import { parseInput } from '../../../functions/core/validation.js';
+import type { DeadLetter, ReceivedMessage } from '../../../functions/queue.js';
 
 export class FakeClock {
   constructor(public ms = Date.UTC(2025, 0, 1)) {}

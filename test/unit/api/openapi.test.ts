@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../../cdk/constructs/concord-api';
-import type { TransactionView } from '../../../functions/adapters/tx/coordinator';
-import { type ApiDeps, createApp } from '../../../functions/api/app';
-import type { QueuePort } from '../../../functions/api/ports';
-import { QueueDefaults } from '../../../functions/core/queue/config';
-import { fakeWorld, RecordingLogger, TRANSFER_TYPES } from './fakes';
-import { call } from './http';
-import { mutations, type Schema, sample, violation } from './json-schema';
+import { API_ROUTES } from '../../../cdk/constructs/concord-api.js';
+import type { TransactionView } from '../../../functions/adapters/tx/coordinator.js';
+import { type ApiDeps, createApp } from '../../../functions/api/app.js';
+import type { QueuePort } from '../../../functions/api/ports.js';
+import { QueueDefaults } from '../../../functions/core/queue/config.js';
+import { fakeWorld, RecordingLogger, TRANSFER_TYPES } from './fakes.js';
+import { call } from './http.js';
+import { mutations, type Schema, sample, violation } from './json-schema.js';
 
 type Operation = {
   operationId: string;

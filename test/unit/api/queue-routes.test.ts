@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../functions/api/app';
+import { createApp } from '../../../functions/api/app.js';
 import {
   ackResponse,
   deadLettersResponse,
@@ -10,9 +10,9 @@ import {
   redriveResponse,
   sendResponse,
   statsResponse,
-} from '../../../functions/api/schemas';
-import { fakeWorld } from './fakes';
-import { call } from './http';
+} from '../../../functions/api/schemas.js';
+import { fakeWorld } from './fakes.js';
+import { call } from './http.js';
 
 function given() {
   const world = fakeWorld();

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { DurableQueue } from '../../../cdk/constructs';
+import { DurableQueue } from '../../../cdk/constructs/index.js';
 
 function synth(build: (stack: Stack) => void): Template {
   const stack = new Stack(new App(), 'Test');

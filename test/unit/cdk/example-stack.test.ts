@@ -2,9 +2,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../../cdk/constructs';
-import { ConcordExampleStack } from '../../../cdk/stacks/example-stack';
-import { acknowledgeReviewedFindings } from '../../../cdk/stacks/nag-acknowledgements';
+import { API_ROUTES } from '../../../cdk/constructs/index.js';
+import { ConcordExampleStack } from '../../../cdk/stacks/example-stack.js';
+import { acknowledgeReviewedFindings } from '../../../cdk/stacks/nag-acknowledgements.js';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 type Policy = { Properties: { PolicyDocument: { Statement: Statement[] }; Roles: Array<{ Ref: string }> } };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeilingMs, DEFAULT_NACK_BACKOFF, fullJitterBackoffMs } from '../../../functions/core/backoff';
+import { backoffCeilingMs, DEFAULT_NACK_BACKOFF, fullJitterBackoffMs } from '../../../functions/core/backoff.js';
 
 describe('fullJitterBackoffMs', () => {
   it('stays within [0, min(cap, base * 2^(attempt-1))]', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BodyEncoding, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../../../functions/core/queue/body';
+import { BodyEncoding, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../../../functions/core/queue/body.js';
 
 describe('chooseBodyEncoding', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, ValidationError } from '../../../functions/core/errors';
+import { ConflictError, ValidationError } from '../../../functions/core/errors.js';
 import {
   applyConfigPatch,
   QueueDefaults,
@@ -7,8 +7,8 @@ import {
   queueNameSchema,
   receiveInputSchema,
   sendInputSchema,
-} from '../../../functions/core/queue/config';
-import { parseInput } from '../../../functions/core/validation';
+} from '../../../functions/core/queue/config.js';
+import { parseInput } from '../../../functions/core/validation.js';
 
 const fieldOf = (fn: () => unknown): string => {
   try {

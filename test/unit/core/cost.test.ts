@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { itemSize, numberSize, readUnits, sqsBilledRequests, usdPerMillion, writeUnits } from '../../../functions/core/cost';
-import { applyUpdateExpression } from '../../../functions/core/update-image';
+import { itemSize, numberSize, readUnits, sqsBilledRequests, usdPerMillion, writeUnits } from '../../../functions/core/cost.js';
+import { applyUpdateExpression } from '../../../functions/core/update-image.js';
 
 describe('DynamoDB item size', () => {
   it('counts attribute names and values as AWS documents', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64UrlToBytes, bytesToBase64Url, utf8Length } from '../../../functions/core/encoding';
+import { base64UrlToBytes, bytesToBase64Url, utf8Length } from '../../../functions/core/encoding.js';
 
 describe('base64url', () => {
   it('agrees with Node for any bytes and round-trips', () => {

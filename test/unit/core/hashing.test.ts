@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashRing, murmur3 } from '../../../functions/core/hashing';
+import { HashRing, murmur3 } from '../../../functions/core/hashing.js';
 
 const keys = (n: number, prefix = 'key') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 

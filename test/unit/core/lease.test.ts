@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseLossReason } from '../../../functions/core/queue/errors';
+import { LeaseLossReason } from '../../../functions/core/queue/errors.js';
 import {
   DeliveryDecision,
   type DeliveryState,
@@ -12,7 +12,7 @@ import {
   leaseAppliedEarlier,
   leaseTransition,
   nackTransition,
-} from '../../../functions/core/queue/lease';
+} from '../../../functions/core/queue/lease.js';
 
 const now = 1_000_000;
 const state = (over: Partial<DeliveryState> = {}): DeliveryState => ({ ...initialDeliveryState(now - 1), ...over });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../functions/core/errors';
-import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../../functions/core/queue/receipt';
+import { ValidationError } from '../../../functions/core/errors.js';
+import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../../../functions/core/queue/receipt.js';
 
 const receiptArb: fc.Arbitrary<Receipt> = fc.record({
   queue: fc.stringMatching(/^[A-Za-z0-9_-]{1,80}$/),

@@ -1,7 +1,7 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { buildStateMachine } from '../../../functions/core/tx/asl';
-import { defineTransaction, type TxMode } from '../../../functions/core/tx/definition';
+import { buildStateMachine } from '../../../functions/core/tx/asl.js';
+import { defineTransaction, type TxMode } from '../../../functions/core/tx/definition.js';
 
 const definitionOf = (mode: TxMode, participants: number) =>
   defineTransaction({
@@ -114,7 +114,7 @@ describe('buildStateMachine', () => {
 
 describe('stateTransitions', () => {
   it('counts every state on the 2pc and saga paths', async () => {
-    const { stateTransitions } = await import('../../../functions/core/tx/billing');
+    const { stateTransitions } = await import('../../../functions/core/tx/billing.js');
     expect(stateTransitions(definitionOf('2pc', 2), { kind: 'commit' })).toBe(10);
     expect(stateTransitions(definitionOf('2pc', 5), { kind: 'abort' })).toBe(16);
     expect(stateTransitions(definitionOf('saga', 2), { kind: 'commit' })).toBe(6);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { executionArn, registerStateMachines } from '../../../functions/adapters/tx/coordinator';
-import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer';
-import { TxMode } from '../../../functions/core/tx/definition';
+import { executionArn, registerStateMachines } from '../../../functions/adapters/tx/coordinator.js';
+import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer.js';
+import { TxMode } from '../../../functions/core/tx/definition.js';
 
 describe('TRANSFER_DEFINITIONS', () => {
   it('holds one two-leg transfer per mode', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acquired, electionGuardHolds, type LeaderLease, mayAct, renewed } from '../../../functions/core/tx/election';
+import { acquired, electionGuardHolds, type LeaderLease, mayAct, renewed } from '../../../functions/core/tx/election.js';
 
 const now = 1_000_000;
 describe('leader lease (E1)', () => {

@@ -5,7 +5,7 @@ import {
   ParticipantState,
   type Phase,
   planStep,
-} from '../../../functions/core/tx/participant-state';
+} from '../../../functions/core/tx/participant-state.js';
 
 const rec = (state: ParticipantRecord['state'], epoch = 1): ParticipantRecord => ({ state, epoch });
 const msg = (phase: Phase, epoch = 1): CoordinatorMessage => ({ phase, epoch });

@@ -8,8 +8,13 @@
  * - FailFirstAttempt: the first matching request fails before it is sent, with a retryable error.
  * - ConflictOnce: the first matching request fails before it is sent with a
  *   TransactionConflictException, which the SDK does not retry: the caller's own retry runs.
+ * - ThrottledRequests: matching requests fail before they are sent with a throttling error, which
+ *   the SDK retries with backoff (and gives up on after its attempts, as under sustained throttling).
+ * - PartlyUnprocessed, SlowRequests, DeniedRequests: see each.
+ *
+ * Install them on the client you hand Concord: `new LostResponses(dynamodb, { operation: 'PutItem' })`.
  */
-import { COST_METER_MIDDLEWARE } from '../../functions/adapters/cost-meter';
+import { COST_METER_MIDDLEWARE } from '../adapters/cost-meter.js';
 
 interface Stack {
   addRelativeTo(middleware: never, options: never): void;
@@ -31,10 +36,12 @@ export interface FaultPlan {
 
 const retryableNetworkError = (message: string) => Object.assign(new Error(message), { code: 'ECONNRESET', name: 'TimeoutError' });
 
+let installed = 0;
+
 /** Installs itself on construction; `remove()` takes it off the client again. */
 abstract class InjectedFault {
   injected = 0;
-  private readonly name = `fault-${Math.random().toString(36).slice(2)}`;
+  private readonly name = `concordFault${++installed}`;
 
   constructor(
     private readonly client: { middlewareStack: Stack },
@@ -182,6 +189,23 @@ export class DeniedRequests extends InjectedFault {
     throw Object.assign(new Error('User is not authorized to perform this action (fault injection)'), {
       name: 'AccessDeniedException',
       $fault: 'client',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
+  }
+}
+
+/**
+ * Matching requests fail before they are sent with ProvisionedThroughputExceededException, which
+ * the SDK retries with backoff: `times` of them in a row (default 1) is a burst the SDK rides
+ * out; more than its attempts is sustained throttling that reaches the caller.
+ */
+export class ThrottledRequests extends InjectedFault {
+  protected async intercept(args: { input: Input }, next: Next): Promise<unknown> {
+    if (!this.claim(args.input)) return next(args);
+    throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded (fault injection)'), {
+      name: 'ProvisionedThroughputExceededException',
+      $fault: 'client',
+      $retryable: { throttling: true },
       $metadata: { httpStatusCode: 400, attempts: 1 },
     });
   }

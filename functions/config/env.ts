@@ -4,8 +4,8 @@
  * JSON value), instead of failing the first request or message that needs it.
  */
 import { z } from 'zod';
-import { ValidationError } from '../core/errors';
-import { parseInput } from '../core/validation';
+import { ValidationError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
 
 const notSet = (issue: { input?: unknown }) => (issue.input === undefined ? 'is not set' : undefined);
 

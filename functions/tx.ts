@@ -1,0 +1,43 @@
+/**
+ * `concord-aws/tx`: two-phase commit and sagas across services, coordinated by a Step Functions
+ * state machine generated from one definition (DESIGN.md T1–T6). Import from here, not from the
+ * modules behind it.
+ */
+export {
+  Coordinator,
+  type CoordinatorOptions,
+  executionArn,
+  executionName,
+  OPEN_INDEX,
+  type RegisteredStateMachine,
+  registerStateMachines,
+  type TransactionView,
+} from './adapters/tx/coordinator.js';
+export {
+  type CoordinatorEnvelope,
+  type HandleResult,
+  Participant,
+  type ParticipantHandlers,
+  type ParticipantOptions,
+  type PhaseContext,
+  type PhaseOutcome,
+  participantLambdaHandler,
+  runParticipantWorker,
+  type SqsBatchEvent,
+  sqsBatchHandler,
+} from './adapters/tx/participant.js';
+export { Sweeper, type SweeperOptions, type SweepResult } from './adapters/tx/sweeper.js';
+export { type AslResources, buildStateMachine, type CrashWindowPauses, Decision, type ExecutionInput, TxStatus } from './core/tx/asl.js';
+export {
+  DEFAULT_COMPLETION_RETRY,
+  DEFAULT_TRANSPORT_RETRY,
+  defineTransaction,
+  type ParticipantSpec,
+  type RetryPolicy,
+  type TransactionDefinition,
+  TxMode,
+  transactionBudgetSeconds,
+} from './core/tx/definition.js';
+export type { LeaderLease } from './core/tx/election.js';
+export { PhaseContention, TransactionConfigurationError } from './core/tx/errors.js';
+export { type ParticipantRecord, ParticipantState, Phase, type Reply, ReplyError } from './core/tx/participant-state.js';
