@@ -26,6 +26,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // The CDK template tests synthesize constructs that point at the prebuilt handler bundles.
           globalSetup: ['test/support/handler-bundles.ts'],
+          // A CDK synthesis takes seconds on a busy 2-core machine; no unit test waits on I/O.
+          testTimeout: 30_000,
           environment: 'node',
         },
       },

@@ -26,7 +26,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CostMeter, type CostSnapshot, PRICES, usdPerMillion } from 'concord-aws/cost';
-import { createQueueService } from 'concord-aws/queue';
+import { consume, createQueueService } from 'concord-aws/queue';
 import { ensureEmulator } from '../scripts/emulator.js';
 import { createPlainTable } from '../test/support/tables.js';
 import { sleep } from '../test/support/wait.js';
@@ -202,7 +202,7 @@ async function runConcord(
     },
     consumer: async (done, finished) => {
       // The library's consumer loop: up to 20 messages in hand, so the next receive of 10 overlaps the acks.
-      const stats = await queueOfOwnProcess().consume(async () => done(1), { concurrency: 20, waitSeconds: 1, until: finished });
+      const stats = await consume(queueOfOwnProcess(), async () => done(1), { concurrency: 20, waitSeconds: 1, until: finished });
       if (stats.leaseLost || stats.nacked) throw new Error(`unexpected: ${JSON.stringify(stats)}`);
     },
   });

@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STREAM_KEY_PREFIXES } from '../../functions/adapters/dynamodb/queue/layout.js';
 import { EnvVar } from '../../functions/config/variables.js';
 import { ConcordFunction } from './function.js';
 import { grantObjects, grantTable } from './grants.js';
@@ -63,7 +64,7 @@ export interface WatchOptions {
 
 /**
  * The storage of Concord queues: one DynamoDB table (any number of queues; layout in
- * functions/adapters/dynamodb/queue-items.ts) with a stream (the consumers' doorbell) and a
+ * functions/adapters/dynamodb/queue/layout.ts) with a stream (the consumers' doorbell) and a
  * claim-check bucket; plus consumer wiring and alarms.
  */
 export class DurableQueue extends Construct {
@@ -158,8 +159,8 @@ export class DurableQueue extends Construct {
             eventName: lambda.FilterRule.isEqual('INSERT'),
             dynamodb: {
               Keys: {
-                pk: { S: options.queues.map((q) => ({ prefix: `Q#${q}#` })) },
-                sk: { S: [{ prefix: 'M#' }, { prefix: 'F#' }] },
+                pk: { S: options.queues.map((q) => ({ prefix: STREAM_KEY_PREFIXES.partitionOf(q) })) },
+                sk: { S: STREAM_KEY_PREFIXES.messageSortKeys.map((prefix) => ({ prefix })) },
               },
             },
           }),

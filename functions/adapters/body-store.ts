@@ -16,7 +16,7 @@ import { PayloadTooLargeError } from '../core/errors.js';
 import { murmur3 } from '../core/hashing.js';
 import { BodyEncoding, type BodyStoragePolicy, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../core/queue/body.js';
 import { QueueLimits } from '../core/queue/config.js';
-import { Attr, type Item } from './dynamodb/queue-items.js';
+import { Attr, type Item } from './dynamodb/queue/layout.js';
 
 const deflateOnPool = promisify(deflateRaw);
 const inflateOnPool = promisify(inflateRaw);
@@ -111,8 +111,11 @@ export class BodyStore {
   }
 }
 
+/** Every claim-check object's key starts with this (the construct's grants are scoped to it). */
+export const CLAIM_CHECK_PREFIX = 'concord/';
+
 /** A hashed prefix spreads claim checks over S3 partitions (3,500 PUT/s per prefix). */
 export function claimCheckKey(queue: string, messageId: string): string {
   const prefix = (murmur3(messageId) & 0xff).toString(16).padStart(2, '0');
-  return `concord/${prefix}/${queue}/${messageId}`;
+  return `${CLAIM_CHECK_PREFIX}${prefix}/${queue}/${messageId}`;
 }

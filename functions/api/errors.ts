@@ -4,7 +4,7 @@
  * recognised by name; anything else is a bug and becomes a 500 that says nothing about internals.
  */
 import { z } from 'zod';
-import { ConcordError, ValidationError } from '../core/errors.js';
+import { ConcordError, ThrottledError, ValidationError } from '../core/errors.js';
 
 export const ErrorCode = {
   Validation: 'ValidationError',
@@ -103,6 +103,7 @@ const DOMAIN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.LeaseLost,
   ErrorCode.PayloadTooLarge,
   ErrorCode.UnsupportedMediaType,
+  ErrorCode.Throttled,
   ErrorCode.Unavailable,
 ]);
 
@@ -117,7 +118,10 @@ export function httpError(code: ErrorCode, message: string, field?: string): Htt
 /** @param errorId quoted in a 500's message so that an operator can find the logged details. */
 export function toHttpError(error: unknown, errorId: string): HttpError {
   if (error instanceof ConcordError && DOMAIN_CODES.has(error.code)) {
-    return httpError(error.code as ErrorCode, error.message, error instanceof ValidationError ? error.field : undefined);
+    const failure = httpError(error.code as ErrorCode, error.message, error instanceof ValidationError ? error.field : undefined);
+    // A passing condition (throttling, contention, a fault): say when to come back.
+    if (!error.retryable) return failure;
+    return { ...failure, retryAfterSeconds: error instanceof ThrottledError ? error.retryAfterSeconds : 1 };
   }
   if (isThrottling(error)) return { ...httpError(ErrorCode.Throttled, 'too many requests; retry with backoff'), retryAfterSeconds: 1 };
   if (isServiceFault(error)) {

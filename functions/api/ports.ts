@@ -1,22 +1,13 @@
 /**
- * What the HTTP layer needs from the rest of Concord: the slices of the library's public classes
- * it calls, so that the production objects fit as they are and tests can pass small fakes.
+ * What the HTTP layer needs from the rest of Concord: the Queue port, and the slices of the
+ * coordinator's and the example banks' classes it calls, so that the production objects fit as
+ * they are and tests can pass in-memory ones.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { DynamoDbQueue } from 'concord-aws/queue';
+import type { Queues } from 'concord-aws/queue';
 import type { Coordinator, Participant, TxMode } from 'concord-aws/tx';
 import type { Bank, TransferLeg } from '../bank/bank.js';
 import type { BankName } from './schemas.js';
-
-export type QueuePort = Pick<
-  DynamoDbQueue,
-  'send' | 'receive' | 'ack' | 'nack' | 'extend' | 'configure' | 'stats' | 'listDeadLetters' | 'redrive'
->;
-
-/** A QueueService: one queue object per name, created on first use. */
-export interface QueuesPort {
-  queue(name: string): QueuePort;
-}
 
 export type CoordinatorPort = Pick<Coordinator, 'start' | 'view'>;
 export type BankPort = Pick<Bank, 'open' | 'account'>;
@@ -36,7 +27,8 @@ export interface ApiLogger {
 }
 
 export interface ApiDeps {
-  readonly queues: QueuesPort;
+  /** The Queue port (concord-aws/queue): the DynamoDB queue service, or InMemoryQueues in tests. */
+  readonly queues: Queues;
   readonly coordinator: CoordinatorPort;
   readonly banks: Readonly<Record<BankName, BankDeps>>;
   /** The registered state-machine (transaction type) names: transferDefinition(mode).name. */

@@ -9,7 +9,7 @@
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createQueueService, type ReceivedMessage } from 'concord-aws/queue';
+import { consume, createQueueService, type ReceivedMessage } from 'concord-aws/queue';
 import { list, optional, readEnv, required } from '../config/env.js';
 import { EnvVar } from '../config/variables.js';
 
@@ -51,7 +51,8 @@ export const handler = async (): Promise<{ consumed: Record<string, number> }> =
   await Promise.all(
     consumed.map(async (name) => {
       try {
-        const stats = await queues.queue(name).consume(
+        const stats = await consume(
+          queues.queue(name),
           (m) =>
             handleMessage(name, m).catch((error: Error) => {
               console.log(JSON.stringify({ message: 'handler failed', queue: name, messageId: m.messageId, error: error.message }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../../functions/adapters/dynamodb/durable-queue.js';
 import { LeaseLost } from '../../functions/core/queue/errors.js';
+import type { ReceivedMessage } from '../../functions/core/queue/model.js';
 import { emulatorName } from '../support/aws.js';
 import { queueHarness } from '../support/queue-harness.js';
 

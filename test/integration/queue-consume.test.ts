@@ -1,6 +1,7 @@
 import { DeniedRequests } from 'concord-aws/testing';
 import { describe, expect, it } from 'vitest';
 import { CostMeter } from '../../functions/adapters/cost-meter.js';
+import { consume } from '../../functions/services/consume.js';
 import { emulatorName } from '../support/aws.js';
 import { queueHarness } from '../support/queue-harness.js';
 import { sleep } from '../support/wait.js';
@@ -39,7 +40,8 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
     const { h, queue, sent } = await filledQueue(600, 4);
     const handled: string[] = [];
     const before = h.meter.snapshot();
-    const stats = await queue.consume(
+    const stats = await consume(
+      queue,
       async (message) => {
         handled.push(message.messageId);
       },
@@ -64,7 +66,8 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
     const seen = new Map<string, number[]>();
     const inHand = new Set<string>();
     let overlapInGroup = false;
-    const stats = await queue.consume(
+    const stats = await consume(
+      queue,
       async (message) => {
         const [group, n] = message.body.split(':') as [string, string];
         if (inHand.has(group)) overlapInGroup = true;
@@ -86,7 +89,7 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
     const stop = new AbortController();
     const started = Date.now();
     setTimeout(() => stop.abort(), 200);
-    const stats = await queue.consume(async () => undefined, { waitSeconds: 20, signal: stop.signal });
+    const stats = await consume(queue, async () => undefined, { waitSeconds: 20, signal: stop.signal });
     expect(stats).toEqual({ acked: 0, nacked: 0, leaseLost: 0 });
     // A receive that waited out its poll would have returned after 20 s.
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -95,7 +98,8 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
   it('nacks a message whose handler throws, and handles it again', async () => {
     const { queue } = await filledQueue(1, 1);
     let attempts = 0;
-    const stats = await queue.consume(
+    const stats = await consume(
+      queue,
       async () => {
         attempts++;
         if (attempts === 1) throw new Error('first attempt fails');
@@ -111,19 +115,18 @@ describe(`The consumer loop and overlapping receives (${emulatorName()})`, () =>
     let handled = 0;
     let returned = false;
     let handledAfterReturn = 0;
-    const outcome = await queue
-      .consume(
-        async () => {
-          handled++;
-          if (returned) handledAfterReturn++;
-          throw new Error('the handler fails');
-        },
-        { concurrency: 20, waitSeconds: 1 },
-      )
-      .then(
-        () => 'returned',
-        (error: unknown) => error,
-      );
+    const outcome = await consume(
+      queue,
+      async () => {
+        handled++;
+        if (returned) handledAfterReturn++;
+        throw new Error('the handler fails');
+      },
+      { concurrency: 20, waitSeconds: 1 },
+    ).then(
+      () => 'returned',
+      (error: unknown) => error,
+    );
     returned = true;
     await sleep(1_500); // anything still running would show here
     denied.remove();

@@ -17,6 +17,12 @@ export const QueueLimits = {
   maxShards: 256,
   minDedupWindowSeconds: 60,
   maxDedupWindowSeconds: 86_400,
+  /** 25 outbox messages with dedup ids and FIFO groups use at most 75 of a transaction's 100 actions. */
+  maxOutboxBatch: 25,
+  maxConsumeConcurrency: 1_000,
+  maxDeadLetterPage: 100,
+  maxRedrive: 10_000,
+  maxRedrivePerSecond: 1_000,
 } as const;
 
 /** `redrive` per call: how many dead letters it moves, and how fast, unless told otherwise. */
@@ -83,6 +89,34 @@ export const receiveInputSchema = z
   .strict();
 export type ReceiveInput = z.infer<typeof receiveInputSchema>;
 
+const consistency = z.enum(['strong', 'eventual']);
+
+export const statsInputSchema = z.object({ consistency: consistency.optional() }).strict();
+export type StatsInput = z.infer<typeof statsInputSchema>;
+
+export const listDeadLettersInputSchema = z
+  .object({
+    limit: int(1, QueueLimits.maxDeadLetterPage).optional(),
+    /** The `nextCursor` of the previous page. */
+    cursor: z.string().min(1).optional(),
+    consistency: consistency.optional(),
+  })
+  .strict();
+export type ListDeadLettersInput = z.infer<typeof listDeadLettersInputSchema>;
+
+export const redriveInputSchema = z
+  .object({
+    max: int(1, QueueLimits.maxRedrive).optional(),
+    perSecond: z.number().gt(0).max(QueueLimits.maxRedrivePerSecond).optional(),
+    /** Stop (with `remaining: true`) rather than start a move due later than this after the call began. */
+    maxSeconds: z.number().gt(0).optional(),
+  })
+  .strict();
+export type RedriveInput = z.infer<typeof redriveInputSchema>;
+
+export const sendBatchInputSchema = z.array(z.unknown()).min(1).max(QueueLimits.maxBatch);
+export const outboxInputSchema = z.array(z.unknown()).min(1).max(QueueLimits.maxOutboxBatch);
+
 export const nackInputSchema = z.object({ delaySeconds: int(0, QueueLimits.maxDelaySeconds).optional() }).strict();
 export const extendInputSchema = z.object({ visibilityTimeoutSeconds: int(0, QueueLimits.maxVisibilityTimeoutSeconds) }).strict();
 
@@ -108,3 +142,19 @@ export function applyConfigPatch(current: QueueConfig, patch: QueueConfigPatch, 
   }
   return next;
 }
+
+/**
+ * The queue's input rules as zod schemas, for an edge that validates before calling (the HTTP
+ * API reuses these, so the edge and the library cannot disagree).
+ */
+export const QueueSchemas = {
+  queueName: queueNameSchema,
+  configPatch: queueConfigPatchSchema,
+  send: sendInputSchema,
+  receive: receiveInputSchema,
+  nack: nackInputSchema,
+  extend: extendInputSchema,
+  stats: statsInputSchema,
+  listDeadLetters: listDeadLettersInputSchema,
+  redrive: redriveInputSchema,
+} as const;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { QueueService } from '../../../functions/adapters/dynamodb/durable-queue.js';
+import { createQueueService } from '../../../functions/adapters/dynamodb/queue/index.js';
 
 describe('QueueService.queue', () => {
   const service = (maxCachedQueues: number) =>
-    new QueueService({ dynamodb: { send: () => Promise.reject(new Error('no I/O here')) } as never, tableName: 't', maxCachedQueues });
+    createQueueService({ dynamodb: { send: () => Promise.reject(new Error('no I/O here')) } as never, tableName: 't', maxCachedQueues });
 
   it('hands out one handle per queue name, so its cursors and cached configuration are shared', () => {
     const queues = service(10);

@@ -155,7 +155,7 @@ describe('HTTP API: the edge', () => {
 
     it("answers 413 when the queue cannot store a message body (the library's PayloadTooLargeError)", async () => {
       const { app, queues } = given();
-      queues.queue('q').fault = new PayloadTooLargeError('no claim-check bucket');
+      queues.of('q').fault = new PayloadTooLargeError('no claim-check bucket');
       const reply = await call(app, 'POST', '/v1/queues/q/messages', { json: { body: 'x' } });
       expect(reply.status).toBe(413);
       expect(reply.body.error).toEqual({ code: 'PayloadTooLarge', message: 'no claim-check bucket' });
@@ -217,7 +217,7 @@ describe('HTTP API: the edge', () => {
 
     it('answers 503 to a send whose outcome is unknown, saying how to resend safely', async () => {
       const { app, queues } = given();
-      queues.queue('q').fault = new SendOutcomeUnknown('m-1', 'socket hang up');
+      queues.of('q').fault = new SendOutcomeUnknown('m-1', 'socket hang up');
       const reply = await call(app, 'POST', '/v1/queues/q/messages', { json: { body: 'x' } });
       expect(reply.status).toBe(503);
       expect(reply.body.error.code).toBe('Unavailable');

@@ -1,37 +1,17 @@
 /**
- * In-memory stand-ins for the ports the API calls (functions/api/ports.ts). They keep the
- * semantics the API relies on: the queue really stores messages, leases them with tokens and
- * refuses stale receipts with LeaseLost; the coordinator is idempotent by transaction id; a bank
- * refuses a second account with the same id. Every write is counted, so tests can check that bad
- * input wrote nothing.
+ * In-memory stand-ins for the ports the API calls (functions/api/ports.ts). The queue is the real
+ * InMemoryQueue; the coordinator is idempotent by transaction id; a bank refuses a second account
+ * with the same id. Every write is counted, so tests can check that bad input wrote nothing.
  */
-import type { TransactionView } from '../../../functions/adapters/tx/coordinator.js';
+import type { Queue, Queues } from 'concord-aws/queue';
+import { FakeClock, type InMemoryQueue, InMemoryQueues, seededEntropy } from 'concord-aws/testing';
+import type { ExecutionInput, ParticipantRecord, TransactionView, TxStatus } from 'concord-aws/tx';
 import type { ApiDeps, ApiLogger } from '../../../functions/api/app.js';
-import type { CoordinatorPort, ParticipantPort, QueuePort } from '../../../functions/api/ports.js';
+import type { CoordinatorPort, ParticipantPort } from '../../../functions/api/ports.js';
 import type { Account } from '../../../functions/bank/bank.js';
-import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../functions/core/errors.js';
-import {
-  applyConfigPatch,
-  type QueueConfig,
-  QueueDefaults,
-  QueueLimits,
-  queueNameSchema,
-  receiveInputSchema,
-  sendInputSchema,
-} from '../../../functions/core/queue/config.js';
-import { LeaseLossReason, LeaseLost } from '../../../functions/core/queue/errors.js';
-import type { ExecutionInput, TxStatus } from '../../../functions/core/tx/asl.js';
-import type { ParticipantRecord } from '../../../functions/core/tx/participant-state.js';
-import { parseInput } from '../../../functions/core/validation.js';
-import type { DeadLetter, ReceivedMessage } from '../../../functions/queue.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../../functions/core/errors.js';
 
-export class FakeClock {
-  constructor(public ms = Date.UTC(2025, 0, 1)) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+export { FakeClock };
 
 /** Set `fault` to make the next calls throw it (throttling, a bug, a service fault). */
 class Faulty {
@@ -41,206 +21,81 @@ class Faulty {
   }
 }
 
-interface StoredMessage {
-  readonly messageId: string;
-  readonly body: string;
-  readonly groupId?: string;
-  readonly sentAt: number;
-  visibleAt: number;
-  leaseToken?: string;
-  fence: number;
-  receiveCount: number;
-}
-
-const RECEIPT = /^fake:([^:]+):([^:]+):([^:]+)$/;
-
-export class FakeQueue extends Faulty implements QueuePort {
-  readonly messages = new Map<string, StoredMessage>();
-  readonly deadLetters: DeadLetter[] = [];
-  readonly dedup = new Map<string, string>();
-  config: QueueConfig = QueueDefaults;
-  configured = false;
-  /** Calls that change state. */
+/**
+ * The real in-memory queue (concord-aws/testing, the same semantics as the DynamoDB queue and the
+ * same conformance suite) behind a recorder: it counts the calls that change state, records what
+ * stats and redrive were asked, and throws `fault`, when set, before the queue sees the call.
+ */
+class RecordingQueue {
+  fault: unknown;
   writes = 0;
   readonly statsCalls: Array<{ consistency?: string }> = [];
-  private seq = 0;
-
-  constructor(
-    readonly name: string,
-    private readonly clock: FakeClock,
-  ) {
-    super();
-  }
-
-  async send(input: Parameters<QueuePort['send']>[0]) {
-    this.checkFault();
-    const message = parseInput(sendInputSchema, input);
-    if (Buffer.byteLength(message.body) > QueueLimits.maxBodyBytes) throw new PayloadTooLargeError('body over 1 MiB');
-    const earlier = message.dedupId !== undefined ? this.dedup.get(message.dedupId) : undefined;
-    if (earlier) return { messageId: earlier, duplicate: true };
-    this.writes++;
-    const messageId = `m${++this.seq}`;
-    const now = this.clock.now();
-    this.messages.set(messageId, {
-      messageId,
-      body: message.body,
-      ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
-      sentAt: now,
-      visibleAt: now + (message.delaySeconds ?? 0) * 1000,
-      fence: 0,
-      receiveCount: 0,
-    });
-    if (message.dedupId !== undefined) this.dedup.set(message.dedupId, messageId);
-    return { messageId, duplicate: false };
-  }
-
-  async receive(input: Parameters<QueuePort['receive']>[0] = {}): Promise<ReceivedMessage[]> {
-    this.checkFault();
-    const options = parseInput(receiveInputSchema, input);
-    const now = this.clock.now();
-    const received: ReceivedMessage[] = [];
-    for (const m of this.messages.values()) {
-      if (received.length >= (options.max ?? 1)) break;
-      if (m.visibleAt > now) continue; // delayed, or leased and unexpired
-      if (m.receiveCount >= this.config.maxReceiveCount) {
-        this.messages.delete(m.messageId);
-        this.deadLetters.push({
-          messageId: m.messageId,
-          body: m.body,
-          ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
-          receiveCount: m.receiveCount,
-          sentAt: m.sentAt,
-          deadLetteredAt: now,
-          reason: 'maxReceiveCount exceeded',
-        });
-        continue;
-      }
-      this.writes++;
-      m.leaseToken = `t${++this.seq}`;
-      m.fence++;
-      m.receiveCount++;
-      m.visibleAt = now + (options.visibilityTimeoutSeconds ?? this.config.visibilityTimeoutSeconds) * 1000;
-      received.push({
-        messageId: m.messageId,
-        body: m.body,
-        receipt: `fake:${this.name}:${m.messageId}:${m.leaseToken}`,
-        receiveCount: m.receiveCount,
-        ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
-        fence: m.fence,
-        sentAt: m.sentAt,
-        leaseUntil: m.visibleAt,
-      });
-    }
-    return received;
-  }
-
-  /** The message a receipt leases, or LeaseLost (as the library: never a silent no-op). */
-  private leased(receipt: string): StoredMessage {
-    const match = RECEIPT.exec(receipt);
-    if (!match) throw new ValidationError('receipt', 'not a Concord receipt');
-    const [, queue, messageId, token] = match as unknown as [string, string, string, string];
-    if (queue !== this.name) throw new LeaseLost(LeaseLossReason.Forged, messageId, 'another queue');
-    const m = this.messages.get(messageId);
-    if (!m) throw new LeaseLost(LeaseLossReason.Gone, messageId);
-    if (m.leaseToken !== token) throw new LeaseLost(LeaseLossReason.Superseded, messageId);
-    if (m.visibleAt <= this.clock.now()) throw new LeaseLost(LeaseLossReason.Expired, messageId);
-    return m;
-  }
-
-  async ack(receipt: string) {
-    this.checkFault();
-    const m = this.leased(receipt);
-    this.writes++;
-    this.messages.delete(m.messageId);
-  }
-
-  async nack(receipt: string, options: { delaySeconds?: number } = {}) {
-    this.checkFault();
-    const m = this.leased(receipt);
-    this.writes++;
-    delete m.leaseToken;
-    m.visibleAt = this.clock.now() + (options.delaySeconds ?? 0) * 1000;
-  }
-
-  async extend(receipt: string, visibilityTimeoutSeconds: number) {
-    this.checkFault();
-    const m = this.leased(receipt);
-    this.writes++;
-    m.visibleAt = this.clock.now() + visibilityTimeoutSeconds * 1000;
-    return { leaseUntil: m.visibleAt, receipt };
-  }
-
-  async configure(patch: Parameters<QueuePort['configure']>[0]) {
-    this.checkFault();
-    this.config = applyConfigPatch(this.config, patch, this.configured || this.seq > 0);
-    this.configured = true;
-    this.writes++;
-    return this.config;
-  }
-
-  async stats(options: { consistency?: 'strong' | 'eventual' } = {}) {
-    this.checkFault();
-    this.statsCalls.push(options);
-    const now = this.clock.now();
-    const all = [...this.messages.values()];
-    return {
-      visible: all.filter((m) => m.visibleAt <= now).length,
-      inFlight: all.filter((m) => m.visibleAt > now && m.leaseToken !== undefined).length,
-      delayed: all.filter((m) => m.visibleAt > now && m.leaseToken === undefined).length,
-      deadLettered: this.deadLetters.length,
-      oldestAgeSeconds: Math.max(0, ...all.filter((m) => m.visibleAt <= now).map((m) => Math.floor((now - m.sentAt) / 1000))),
-      consistency: options.consistency ?? 'eventual',
-    };
-  }
-
-  async listDeadLetters(options: { limit?: number; cursor?: string; consistency?: 'strong' | 'eventual' } = {}) {
-    this.checkFault();
-    const start = options.cursor === undefined ? 0 : Number(/^c(\d+)$/.exec(options.cursor)?.[1] ?? Number.NaN);
-    if (Number.isNaN(start)) throw new ValidationError('cursor', 'not a cursor returned by this queue');
-    const end = start + (options.limit ?? 10);
-    return { deadLetters: this.deadLetters.slice(start, end), ...(end < this.deadLetters.length ? { nextCursor: `c${end}` } : {}) };
-  }
-
-  /** What each redrive was asked. */
   readonly redriveCalls: Array<{ max?: number; perSecond?: number; maxSeconds?: number }> = [];
 
-  async redrive(options: { max?: number; perSecond?: number; maxSeconds?: number } = {}) {
-    this.checkFault();
-    this.redriveCalls.push(options);
-    const moved = this.deadLetters.splice(0, options.max ?? 100);
-    for (const d of moved) {
-      this.writes++;
-      this.messages.set(d.messageId, {
-        messageId: d.messageId,
-        body: d.body,
-        sentAt: d.sentAt,
-        visibleAt: this.clock.now(),
-        fence: 0,
-        receiveCount: 0,
-      });
-    }
-    return { redriven: moved.length, remaining: this.deadLetters.length > 0 };
+  constructor(
+    private readonly owner: RecordingQueues,
+    readonly inner: InMemoryQueue,
+  ) {}
+
+  /** The queue as the API sees it: every call recorded, faults thrown first. */
+  get port(): Queue {
+    const calls =
+      (name: keyof Queue) =>
+      async (...args: unknown[]) => {
+        if (this.owner.fault !== undefined) throw this.owner.fault;
+        if (this.fault !== undefined) throw this.fault;
+        if (name === 'stats') this.statsCalls.push((args[0] ?? {}) as { consistency?: string });
+        if (name === 'redrive') this.redriveCalls.push((args[0] ?? {}) as { max?: number });
+        const method = (this.inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name] as (
+          ...a: unknown[]
+        ) => Promise<unknown>;
+        const result = await method.apply(this.inner, args);
+        if (WRITES.has(name)) this.writes++;
+        return result;
+      };
+    return new Proxy(this.inner, {
+      get: (target, name) =>
+        typeof name === 'string' && name in target && name !== 'name' ? calls(name as keyof Queue) : Reflect.get(target, name),
+    });
+  }
+
+  /** Messages stored and not acked (visible, in flight or delayed), by a strong count. */
+  async stored(): Promise<number> {
+    const s = await this.inner.stats({ consistency: 'strong' });
+    return s.visible + s.inFlight + s.delayed;
   }
 }
 
-export class FakeQueues extends Faulty {
-  readonly queues = new Map<string, FakeQueue>();
-  constructor(private readonly clock: FakeClock) {
-    super();
+const WRITES = new Set<keyof Queue>(['send', 'sendBatch', 'ack', 'nack', 'extend', 'configure', 'redrive']);
+
+export class RecordingQueues implements Queues {
+  fault: unknown;
+  private readonly recorders = new Map<string, RecordingQueue>();
+  private readonly queues: InMemoryQueues;
+
+  constructor(clock: FakeClock) {
+    let ids = 0;
+    this.queues = new InMemoryQueues({ clock, entropy: seededEntropy(7), messageIds: () => `m${++ids}` });
   }
-  queue(name: string): FakeQueue {
-    this.checkFault();
-    parseInput(queueNameSchema, name, 'queue');
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new FakeQueue(name, this.clock);
-      this.queues.set(name, queue);
+
+  /** The recorder of a queue (tests): its counters, its fault, its stored messages. */
+  of(name: string): RecordingQueue {
+    let recorder = this.recorders.get(name);
+    if (!recorder) {
+      recorder = new RecordingQueue(this, this.queues.queue(name));
+      this.recorders.set(name, recorder);
     }
-    return queue;
+    return recorder;
   }
+
+  queue(name: string): Queue {
+    if (this.fault !== undefined) throw this.fault;
+    return this.of(name).port;
+  }
+
   /** Writes across every queue. */
   get writes(): number {
-    return [...this.queues.values()].reduce((sum, q) => sum + q.writes, 0);
+    return [...this.recorders.values()].reduce((sum, q) => sum + q.writes, 0);
   }
 }
 
@@ -345,7 +200,7 @@ export const TRANSFER_TYPES = { '2pc': 'transfer-2pc', saga: 'transfer-saga' } a
 
 export function fakeWorld() {
   const clock = new FakeClock();
-  const queues = new FakeQueues(clock);
+  const queues = new RecordingQueues(clock);
   const coordinator = new FakeCoordinator({ 'transfer-2pc': '2pc', 'transfer-saga': 'saga' }, clock);
   const bankA = { bank: new FakeBank(), participant: new FakeParticipant(), queueUrl: 'https://sqs.test/000/bank-a' };
   const bankB = { bank: new FakeBank(), participant: new FakeParticipant(), queueUrl: 'https://sqs.test/000/bank-b' };

@@ -1,8 +1,8 @@
+import type { Queue } from 'concord-aws/queue';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../../cdk/constructs/concord-api.js';
 import type { TransactionView } from '../../../functions/adapters/tx/coordinator.js';
 import { type ApiDeps, createApp } from '../../../functions/api/app.js';
-import type { QueuePort } from '../../../functions/api/ports.js';
 import { QueueDefaults } from '../../../functions/core/queue/config.js';
 import { fakeWorld, RecordingLogger, TRANSFER_TYPES } from './fakes.js';
 import { call } from './http.js';
@@ -29,8 +29,11 @@ function acceptingDeps() {
       calls.push(name);
       return result;
     };
-  const queue: QueuePort = {
+  const queue: Queue = {
+    name: 'q',
     send: record('send', { messageId: 'm1', duplicate: false }),
+    sendBatch: record('sendBatch', []),
+    getConfig: record('getConfig', QueueDefaults),
     receive: record('receive', []),
     ack: record('ack', undefined),
     nack: record('nack', undefined),
@@ -277,10 +280,11 @@ describe('GET /v1/openapi.json', () => {
     const receipt = leased.body.messages[0].receipt;
     const extended = await check('POST', `${q}/extend`, '/v1/queues/jobs/extend', { json: { receipt, visibilityTimeoutSeconds: 5 } });
     await check('POST', `${q}/ack`, '/v1/queues/jobs/ack', { json: { receipt: extended.body.receipt } });
+    world.clock.advance(31_000); // past the first lease: a repeated ack is no longer the holder's own
     await check('POST', `${q}/ack`, '/v1/queues/jobs/ack', { json: { receipt } }); // 409
     const second = await check('POST', `${q}/receive`, '/v1/queues/jobs/receive', { json: { max: 10, visibilityTimeoutSeconds: 1 } });
     await check('POST', `${q}/nack`, '/v1/queues/jobs/nack', { json: { receipt: second.body.messages[0].receipt } });
-    world.clock.advance(2);
+    world.clock.advance(2_000);
     await check('POST', `${q}/receive`, '/v1/queues/jobs/receive', { json: {} }); // dead-letters it
     await check('GET', `${q}/stats`, '/v1/queues/jobs/stats');
     await check('GET', `${q}/dead-letters`, '/v1/queues/jobs/dead-letters?limit=1');

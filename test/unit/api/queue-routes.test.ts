@@ -30,7 +30,7 @@ describe('HTTP API: queues', () => {
       const reply = await send('orders', { body: 'hello', delaySeconds: 0 });
       expect(reply.status).toBe(201);
       expect(sendResponse.parse(reply.body)).toEqual({ messageId: 'm1', duplicate: false });
-      expect(queues.queue('orders').messages.get('m1')?.body).toBe('hello');
+      expect((await queues.of('orders').inner.receive()).map((m) => [m.messageId, m.body])).toEqual([['m1', 'hello']]);
     });
 
     it('takes the Idempotency-Key header as the dedup id: a repeat is one message, marked duplicate', async () => {
@@ -40,7 +40,7 @@ describe('HTTP API: queues', () => {
       expect(first.body).toEqual({ messageId: 'm1', duplicate: false });
       expect(again.status).toBe(201);
       expect(again.body).toEqual({ messageId: 'm1', duplicate: true });
-      expect(queues.queue('orders').messages.size).toBe(1);
+      expect(await queues.of('orders').stored()).toBe(1);
     });
 
     it('treats a body dedupId and an equal Idempotency-Key as one key', async () => {
@@ -144,7 +144,7 @@ describe('HTTP API: queues', () => {
       const { send, receive, clock } = given();
       await send('orders', { body: 'x' });
       const first = await receive('orders', { visibilityTimeoutSeconds: 1 });
-      clock.advance(2);
+      clock.advance(2_000);
       const second = await receive('orders');
       expect(first.body.messages[0].fence).toBe(1);
       expect(second.body.messages[0].fence).toBe(2);
@@ -164,21 +164,25 @@ describe('HTTP API: queues', () => {
       const reply = await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
       expect(reply.status).toBe(200);
       expect(ackResponse.parse(reply.body)).toEqual({ acked: true });
-      expect(queues.queue('orders').messages.size).toBe(0);
+      expect(await queues.of('orders').stored()).toBe(0);
     });
 
-    it('answers 409 LeaseLost to a second ack of the same delivery', async () => {
-      const { app, receipt } = await leased();
+    it('answers the same ack repeated within its lease (a retry after a lost answer) 200 again, and 409 gone after the lease', async () => {
+      const { app, receipt, clock } = await leased();
       await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
       const again = await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
-      expect(again.status).toBe(409);
-      expect(again.body.error.code).toBe('LeaseLost');
-      expect(again.body.error.message).toContain('gone');
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ acked: true });
+      clock.advance(31_000);
+      const late = await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('LeaseLost');
+      expect(late.body.error.message).toContain('gone');
     });
 
     it('answers 409 LeaseLost to an ack whose lease expired and was taken by another receiver', async () => {
       const { app, receipt, clock, receive } = await leased();
-      clock.advance(31);
+      clock.advance(31_000);
       await receive('orders');
       const reply = await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
       expect(reply.status).toBe(409);
@@ -201,17 +205,20 @@ describe('HTTP API: queues', () => {
       expect(reply.status).toBe(200);
       expect(nackResponse.parse(reply.body)).toEqual({ nacked: true });
       expect((await receive('orders')).body.messages).toEqual([]);
-      clock.advance(5);
+      clock.advance(5_000);
       expect((await receive('orders')).body.messages[0].receiveCount).toBe(2);
     });
 
-    it('answers 409 to a nack with a released lease, and 400 for a delay out of range', async () => {
+    it('answers 400 for a delay out of range; a repeated nack 200 again; an ack after the nack 409 released', async () => {
       const { app, receipt } = await leased();
       expect((await call(app, 'POST', '/v1/queues/orders/nack', { json: { receipt, delaySeconds: 901 } })).body.error.field).toBe(
         'delaySeconds',
       );
       await call(app, 'POST', '/v1/queues/orders/nack', { json: { receipt } });
-      expect((await call(app, 'POST', '/v1/queues/orders/nack', { json: { receipt } })).status).toBe(409);
+      expect((await call(app, 'POST', '/v1/queues/orders/nack', { json: { receipt } })).status).toBe(200);
+      const ack = await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt } });
+      expect(ack.status).toBe(409);
+      expect(ack.body.error.message).toContain('released');
     });
 
     it('extends: 200 {extended:true, receipt, leaseUntil}, and the lease outlives its first expiry', async () => {
@@ -220,7 +227,7 @@ describe('HTTP API: queues', () => {
       expect(reply.status).toBe(200);
       const body = extendResponse.parse(reply.body);
       expect(body.leaseUntil).toBe(new Date(clock.now() + 120_000).toISOString());
-      clock.advance(60);
+      clock.advance(60_000);
       expect((await call(app, 'POST', '/v1/queues/orders/ack', { json: { receipt: body.receipt } })).status).toBe(200);
     });
 
@@ -229,7 +236,7 @@ describe('HTTP API: queues', () => {
       expect((await call(app, 'POST', '/v1/queues/orders/extend', { json: { receipt } })).body.error.field).toBe(
         'visibilityTimeoutSeconds',
       );
-      clock.advance(31);
+      clock.advance(31_000);
       const late = await call(app, 'POST', '/v1/queues/orders/extend', { json: { receipt, visibilityTimeoutSeconds: 10 } });
       expect(late.status).toBe(409);
       expect(late.body.error.code).toBe('LeaseLost');
@@ -246,14 +253,14 @@ describe('HTTP API: queues', () => {
       const reply = await call(app, 'GET', '/v1/queues/orders/stats');
       expect(reply.status).toBe(200);
       expect(statsResponse.parse(reply.body)).toEqual({ visible: 1, inFlight: 1, delayed: 1, deadLettered: 0, consistency: 'eventual' });
-      expect(queues.queue('orders').statsCalls).toEqual([{ consistency: 'eventual' }]);
+      expect(queues.of('orders').statsCalls).toEqual([{ consistency: 'eventual' }]);
     });
 
     it('reads strongly when asked', async () => {
       const { app, queues } = given();
       const reply = await call(app, 'GET', '/v1/queues/orders/stats?consistency=strong');
       expect(reply.body.consistency).toBe('strong');
-      expect(queues.queue('orders').statsCalls).toEqual([{ consistency: 'strong' }]);
+      expect(queues.of('orders').statsCalls).toEqual([{ consistency: 'strong' }]);
     });
   });
 
@@ -263,7 +270,7 @@ describe('HTTP API: queues', () => {
       await call(world.app, 'PUT', '/v1/queues/orders', { json: { maxReceiveCount: 1 } });
       for (let i = 0; i < count; i++) await world.send('orders', { body: `poison ${i}`, groupId: 'g' });
       await world.receive('orders', { max: 10, visibilityTimeoutSeconds: 1 });
-      world.clock.advance(2);
+      world.clock.advance(2_000);
       await world.receive('orders', { max: 10 }); // each was received once: dead-lettered now
       return world;
     }
@@ -304,13 +311,13 @@ describe('HTTP API: queues', () => {
       expect(redriveResponse.parse(partial.body)).toEqual({ redriven: 2, remaining: true });
       const rest = await call(app, 'POST', '/v1/queues/orders/dead-letters/redrive');
       expect(rest.body).toEqual({ redriven: 1, remaining: false });
-      expect(queues.queue('orders').messages.size).toBe(3);
+      expect(await queues.of('orders').stored()).toBe(3);
     });
 
     it('bounds a redrive in time as well, so a slow rate cannot outlast the request', async () => {
       const { app, queues } = await withDeadLetters(3);
       await call(app, 'POST', '/v1/queues/orders/dead-letters/redrive', { json: { max: 1000, perSecond: 1 } });
-      expect(queues.queue('orders').redriveCalls).toEqual([{ max: 1000, perSecond: 1, maxSeconds: 20 }]);
+      expect(queues.of('orders').redriveCalls).toEqual([{ max: 1000, perSecond: 1, maxSeconds: 20 }]);
     });
 
     it('refuses a redrive of more than 1000 at once', async () => {

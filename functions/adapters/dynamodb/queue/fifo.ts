@@ -1,0 +1,462 @@
+/**
+ * The FIFO queue protocol (Q4; core/queue/fifo.ts): a group item in front of its message items.
+ * The group item carries the delivery state of its head message, so leasing the group leases the
+ * head, and nothing else of the group can be in flight. Sends, outbox batches and redrives all
+ * append through the same tail protocol.
+ *
+ * Per delivered message: a 2-action transaction (append: tail + message), a lease of the group, a
+ * read of the head message, and a 2-action transaction (advance: head + delete message).
+ */
+import { type TransactWriteItem, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ContentionError, quote, ValidationError } from '../../../core/errors.js';
+import { type SendInput, sendInputSchema } from '../../../core/queue/config.js';
+import {
+  DeliveryDecision,
+  deadLetterOnNack,
+  decideDelivery,
+  extendTransition,
+  type GroupState,
+  nackDeadLetters,
+  nackTransition,
+  type Transition,
+} from '../../../core/queue/delivery.js';
+import {
+  advanceTransition,
+  appendedSequence,
+  appendTransition,
+  atHead,
+  fifoAckTransition,
+  fifoDeadLetterOnReceive,
+  needsFenceRaise,
+  raiseFenceTransition,
+} from '../../../core/queue/fifo.js';
+import {
+  appendAppliedEarlier,
+  deadLetterAppliedEarlier,
+  settlementAppliedEarlier,
+  tailAfterFailedAppend,
+} from '../../../core/queue/judge.js';
+import type { BatchSendResult, SendResult } from '../../../core/queue/model.js';
+import { ReceiveLimits, RetryPolicies } from '../../../core/queue/policies.js';
+import { encodeReceipt, type Receipt } from '../../../core/queue/receipt.js';
+import { parseInput } from '../../../core/validation.js';
+import { cancellationReasons, type Item } from '../errors.js';
+import { type ExpressionValues, transactAction, updateRequest } from '../expressions.js';
+import type { LoadedConfig } from './config-store.js';
+import type { QueueContext } from './context.js';
+import {
+  Attr,
+  copyAttributes,
+  groupIdFromGroupSk,
+  groupStateOf,
+  Keys,
+  keyOf,
+  num,
+  pkOf,
+  readNumber,
+  readString,
+  skOf,
+  str,
+} from './layout.js';
+import type { DeliveryMode, DeliveryOutcome, StatsCounts } from './mode.js';
+import { releaseBody, settled } from './standard.js';
+import {
+  DeadLetterReason,
+  deadLetterPut,
+  dedupPut,
+  dedupVerdict,
+  holderUpdate,
+  judgeHolderFailure,
+  leaseAndComplete,
+  receiptKey,
+  settlementFound,
+  settlementPut,
+  transact,
+} from './writes.js';
+
+interface Append {
+  readonly groupId: string;
+  readonly messageId: string;
+  /** The body's attributes (BodyStore.encode, or copied from a dead letter). */
+  readonly body: Item;
+  readonly dedupId?: string;
+  /** The message was delivered with fences up to this one already (a redrive): Q2 across redrives. */
+  readonly fenceFloor: number;
+  /** @default the clock now */
+  readonly sentAt?: number;
+  /** Commits with the append (a redrive's delete from the DLQ); its failed condition means "not appended". */
+  readonly alongside?: TransactWriteItem;
+}
+
+export class FifoMode implements DeliveryMode {
+  readonly readsWithCursor = false;
+  readonly statsPrefix = Keys.groupPrefix;
+  /** Last known tail of the groups this handle sent to (a hint: every append is guarded by it). */
+  private readonly groupTails = new Map<string, number>();
+
+  constructor(private readonly ctx: QueueContext) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Send (the tail protocol)
+
+  private checkFields(message: SendInput, path: string): string {
+    if (message.groupId === undefined) throw new ValidationError(`${path}groupId`, 'is required on a FIFO queue');
+    if (message.delaySeconds)
+      throw new ValidationError(`${path}delaySeconds`, 'per-message delays are not supported on a FIFO queue (as in SQS)');
+    return message.groupId;
+  }
+
+  async send(message: SendInput, loaded: LoadedConfig): Promise<SendResult> {
+    const groupId = this.checkFields(message, '');
+    const messageId = this.ctx.randomId();
+    const body = await this.ctx.deps.bodies.encode(message.body, this.ctx.name, messageId);
+    const result = await this.append(loaded, {
+      groupId,
+      messageId,
+      body: body.attributes,
+      fenceFloor: 0,
+      ...(message.dedupId !== undefined ? { dedupId: message.dedupId } : {}),
+    });
+    if (!result) throw new Error('invariant broken: a send has no companion action whose condition could fail');
+    if (result.duplicate) await this.ctx.deps.bodies.releaseKey(body.objectKey);
+    return result;
+  }
+
+  /** Same-group messages are appended in order, one at a time; groups in parallel. */
+  async sendBatch(inputs: readonly unknown[], loaded: LoadedConfig): Promise<BatchSendResult[]> {
+    const results: BatchSendResult[] = new Array(inputs.length);
+    const byGroup = new Map<string, number[]>();
+    inputs.forEach((input, i) => {
+      const groupId = (input as { groupId?: unknown } | undefined)?.groupId;
+      const group = typeof groupId === 'string' ? groupId : '';
+      byGroup.set(group, [...(byGroup.get(group) ?? []), i]);
+    });
+    await Promise.all(
+      [...byGroup.values()].map(async (indexes) => {
+        for (const i of indexes) {
+          results[i] = await settled(() => this.send(parseInput(sendInputSchema, inputs[i], `messages.${i}`), loaded));
+        }
+      }),
+    );
+    return results;
+  }
+
+  private groupKey(loaded: LoadedConfig, groupId: string): Item {
+    return Keys.key(Keys.shardPk(this.ctx.name, loaded.ring.ownerOf(groupId)), Keys.groupSk(groupId));
+  }
+
+  private messagePut(
+    groupKey: Item,
+    groupId: string,
+    seq: number,
+    messageId: string,
+    sentAt: number,
+    body: Item,
+    fenceFloor: number,
+  ): TransactWriteItem {
+    return {
+      Put: {
+        TableName: this.ctx.deps.tableName,
+        Item: {
+          ...Keys.key(pkOf(groupKey), Keys.fifoMessageSk(groupId, seq)),
+          [Attr.messageId]: str(messageId),
+          [Attr.groupId]: str(groupId),
+          [Attr.sentAt]: num(sentAt),
+          ...(fenceFloor > 0 ? { [Attr.fenceFloor]: num(fenceFloor) } : {}),
+          ...body,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /**
+   * Appends one message to its group: the tail increment and the message put commit together (with
+   * `alongside`), so sequence numbers have no gaps and the head always names a stored message (Q4).
+   * Returns undefined when the condition of `alongside` failed (nothing was appended).
+   *
+   * Q3: each attempt has its own ClientRequestToken, resent unchanged by the SDK's retries; where a
+   * token is ignored (moto), a retry that finds our own message at its sequence number knows it applied.
+   */
+  async append(loaded: LoadedConfig, append: Append): Promise<SendResult | undefined> {
+    const { groupId, messageId, dedupId, fenceFloor } = append;
+    const groupKey = this.groupKey(loaded, groupId);
+    const tailKey = `${pkOf(groupKey)}\u0000${groupId}`;
+    for (let attempt = 1; attempt <= RetryPolicies.fifoAppend.attempts; attempt++) {
+      const now = this.ctx.now();
+      const tail = this.groupTails.get(tailKey);
+      const [seq] = appendedSequence(tail, 1) as [number];
+      const items: TransactWriteItem[] = [];
+      if (dedupId !== undefined) items.push(dedupPut(this.ctx, dedupId, messageId, now, loaded.config));
+      const groupIndex = items.length;
+      items.push(transactAction(this.ctx.deps.tableName, groupKey, appendTransition(tail, 1, now, fenceFloor)));
+      items.push(this.messagePut(groupKey, groupId, seq, messageId, append.sentAt ?? now, append.body, fenceFloor));
+      if (append.alongside) items.push(append.alongside);
+      const failure = await transact(this.ctx, items, `an append to FIFO group ${quote(groupId)}`);
+      if (!failure) {
+        this.rememberTail(tailKey, seq + 1);
+        return { messageId, duplicate: false };
+      }
+      const reasons = cancellationReasons(failure);
+      if (appendAppliedEarlier(messageId, readString(reasons[groupIndex + 1]?.Item, Attr.messageId))) {
+        this.rememberTail(tailKey, seq + 1);
+        return { messageId, duplicate: false };
+      }
+      if (dedupId !== undefined) {
+        const verdict = dedupVerdict(failure, 0, messageId);
+        if (verdict.outcome === 'applied-earlier') return { messageId, duplicate: false };
+        if (verdict.outcome === 'duplicate') return { messageId: verdict.messageId, duplicate: true };
+      }
+      if (append.alongside && reasons[groupIndex + 2]?.Code === 'ConditionalCheckFailed') return undefined;
+      if (reasons[groupIndex]?.Code !== 'ConditionalCheckFailed') throw failure;
+      // Our idea of the tail was stale: the failure carries the group as it is now.
+      const current = tailAfterFailedAppend(groupStateOf(reasons[groupIndex]?.Item));
+      if (current === undefined) this.groupTails.delete(tailKey);
+      else this.rememberTail(tailKey, current);
+      await this.ctx.backoff(attempt, RetryPolicies.fifoAppend);
+    }
+    throw new ContentionError(
+      `could not append to FIFO group ${quote(groupId)} of queue ${quote(this.ctx.name)} after ${RetryPolicies.fifoAppend.attempts} attempts (other senders kept moving its tail); nothing was appended`,
+    );
+  }
+
+  private rememberTail(key: string, tail: number): void {
+    this.groupTails.delete(key);
+    this.groupTails.set(key, tail);
+    if (this.groupTails.size > ReceiveLimits.rememberedGroupTails) {
+      const oldest = this.groupTails.keys().next().value;
+      if (oldest !== undefined) this.groupTails.delete(oldest);
+    }
+  }
+
+  /**
+   * The group tails are read now and the actions are conditional on them: if another sender
+   * appends first, the caller's transaction is canceled (explainOutboxCancellation says so).
+   */
+  async outboxActions(
+    messages: readonly SendInput[],
+    loaded: LoadedConfig,
+  ): Promise<{ messageIds: string[]; transactItems: TransactWriteItem[] }> {
+    for (const [i, m] of messages.entries()) this.checkFields(m, `messages.${i}.`);
+    const now = this.ctx.now();
+    const transactItems: TransactWriteItem[] = [];
+    const groups = new Map<string, SendInput[]>();
+    for (const m of messages) groups.set(m.groupId as string, [...(groups.get(m.groupId as string) ?? []), m]);
+    const idOf = new Map<SendInput, string>();
+    for (const [groupId, groupMessages] of groups) {
+      const groupKey = this.groupKey(loaded, groupId);
+      const tail = groupStateOf(await this.ctx.getConsistent(groupKey))?.tail;
+      transactItems.push(transactAction(this.ctx.deps.tableName, groupKey, appendTransition(tail, groupMessages.length, now, 0)));
+      const sequence = appendedSequence(tail, groupMessages.length);
+      for (const [i, m] of groupMessages.entries()) {
+        const id = this.ctx.randomId();
+        idOf.set(m, id);
+        const body = await this.ctx.deps.bodies.encode(m.body, this.ctx.name, id);
+        if (m.dedupId !== undefined) transactItems.push(dedupPut(this.ctx, m.dedupId, id, now, loaded.config));
+        transactItems.push(this.messagePut(groupKey, groupId, sequence[i] as number, id, now, body.attributes, 0));
+      }
+    }
+    return { messageIds: messages.map((m) => idOf.get(m) as string), transactItems };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive
+
+  readyQuery(shardPk: string, now: number, values: ExpressionValues): { keyCondition: string; filter: string } {
+    const pk = values.add(str(shardPk));
+    return {
+      keyCondition: `pk = ${pk} AND begins_with(sk, ${values.add(str(Keys.groupPrefix))})`,
+      filter: `${Attr.visibleAt} <= ${values.add(num(now))} AND ${Attr.head} < ${Attr.tail}`,
+    };
+  }
+
+  private headMessageKey(group: Item, seq: number): Item {
+    return Keys.key(pkOf(group), Keys.fifoMessageSk(groupIdFromGroupSk(skOf(group)), seq));
+  }
+
+  async deliver(shard: number, group: Item, now: number, visibilityMs: number, loaded: LoadedConfig): Promise<DeliveryOutcome> {
+    const state = groupStateOf(group);
+    if (!state) return 'skipped';
+    const decision = decideDelivery(state, now, loaded.config.maxReceiveCount);
+    if (decision === DeliveryDecision.NotVisible) return 'skipped';
+    if (decision === DeliveryDecision.DeadLetter) {
+      const advance = fifoDeadLetterOnReceive(state, now, loaded.config.maxReceiveCount);
+      return (await this.deadLetterHead(group, advance, state.head, state, now)) === undefined ? 'dead-lettered' : 'lost';
+    }
+    return leaseAndComplete(this.ctx, group, now, visibilityMs, loaded.config, async (leased, token, leaseUntil) => {
+      const groupSk = skOf(group);
+      const groupId = groupIdFromGroupSk(groupSk);
+      const seq = readNumber(leased, Attr.head) as number;
+      const message = await this.ctx.getConsistent(this.headMessageKey(group, seq));
+      if (!message) throw new Error(`invariant broken: FIFO group ${quote(groupId)} points at missing message ${seq}`);
+      let fence = readNumber(leased, Attr.fence) as number;
+      const floor = readNumber(message, Attr.fenceFloor) ?? 0;
+      if (needsFenceRaise(fence, floor)) {
+        await this.ctx.deps.dynamodb.send(
+          new UpdateItemCommand(updateRequest(this.ctx.deps.tableName, keyOf(group), raiseFenceTransition(token, floor))),
+        );
+        fence = floor + 1;
+      }
+      const messageId = readString(message, Attr.messageId) as string;
+      const receiveCount = readNumber(leased, Attr.receiveCount) as number;
+      return {
+        messageId,
+        body: await this.ctx.deps.bodies.decode(message),
+        receipt: encodeReceipt({
+          queue: this.ctx.name,
+          messageId,
+          shard,
+          leaseKey: groupSk,
+          seq,
+          token,
+          fence,
+          leaseUntil,
+          lastInGroup: readNumber(leased, Attr.tail) === seq + 1,
+          receiveCount,
+          offloaded: message[Attr.bodyObject] !== undefined,
+        }),
+        receiveCount,
+        groupId,
+        fence,
+        sentAt: readNumber(message, Attr.sentAt) ?? 0,
+        leaseUntil,
+      };
+    });
+  }
+
+  /**
+   * Q6: the group advances past message `seq`, the message item goes and its dead letter is put, in
+   * one transaction; for a nack (`byHolder`) with the settlement record. Undefined when it applied
+   * (now or, where ClientRequestToken is ignored, by our own earlier attempt); else the cancellation.
+   */
+  private async deadLetterHead(
+    group: Item,
+    advance: Transition<GroupState>,
+    seq: number,
+    delivery: { readonly receiveCount: number; readonly fence: number },
+    now: number,
+    byHolder?: Receipt,
+  ): Promise<undefined | Error | 'no-message'> {
+    const messageKey = this.headMessageKey(group, seq);
+    const message = await this.ctx.getConsistent(messageKey);
+    if (!message) return 'no-message';
+    const messageId = readString(message, Attr.messageId) as string;
+    const table = this.ctx.deps.tableName;
+    const reason = byHolder ? DeadLetterReason.NackedOnLastDelivery : DeadLetterReason.MaxReceiveCount;
+    const failure = await transact(
+      this.ctx,
+      [
+        transactAction(table, keyOf(group), advance),
+        { Delete: { TableName: table, Key: messageKey } },
+        deadLetterPut(this.ctx, message, messageId, delivery, now, reason),
+        ...(byHolder ? [settlementPut(this.ctx, byHolder, 'dead-lettered')] : []),
+      ],
+      'a dead-lettering',
+    );
+    if (!failure) return undefined;
+    const appliedEarlier = byHolder
+      ? settlementAppliedEarlier(byHolder.token, settlementFound(failure, 3))
+      : deadLetterAppliedEarlier(messageId, readString(cancellationReasons(failure)[2]?.Item, Attr.messageId));
+    return appliedEarlier ? undefined : failure;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ack, nack, extend: only the current lease holder (Q2), and only while its message is the head
+
+  async ack(receipt: Receipt): Promise<void> {
+    const seq = receipt.seq as number;
+    const groupId = groupIdFromGroupSk(receipt.leaseKey);
+    const group = receiptKey(this.ctx, receipt);
+    const messageKey = Keys.key(pkOf(group), Keys.fifoMessageSk(groupId, seq));
+    let last = receipt.lastInGroup;
+    // The hint may be wrong once (a send joined the group after the lease): one more try, the other way.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const table = this.ctx.deps.tableName;
+      const failure = await transact(
+        this.ctx,
+        [
+          transactAction(table, group, fifoAckTransition(receipt, seq, last, this.ctx.now())),
+          {
+            Delete: {
+              TableName: table,
+              Key: messageKey,
+              ConditionExpression: `${Attr.messageId} = :id`,
+              ExpressionAttributeValues: { ':id': str(receipt.messageId) },
+            },
+          },
+        ],
+        'a FIFO ack',
+      );
+      if (!failure) break;
+      const verdict = await judgeHolderFailure(this.ctx, 'ack', receipt, cancellationReasons(failure)[0]?.Item);
+      if (verdict.outcome === 'applied-earlier') break;
+      last = verdict.last;
+      if (attempt === 2)
+        throw new ContentionError(
+          `the FIFO ack of message ${quote(receipt.messageId)} did not settle (its group kept changing); repeat it`,
+        );
+    }
+    await releaseBody(this.ctx, receipt);
+  }
+
+  async nack(receipt: Receipt, delayMs: number, loaded: LoadedConfig): Promise<void> {
+    const seq = receipt.seq as number;
+    if (nackDeadLetters(receipt, loaded.config.maxReceiveCount)) return this.nackToDeadLetters(receipt, seq);
+    await holderUpdate(this.ctx, 'nack', receipt, () => atHead(nackTransition(receipt, this.ctx.now(), delayMs), seq));
+  }
+
+  private async nackToDeadLetters(receipt: Receipt, seq: number): Promise<void> {
+    const groupKey = receiptKey(this.ctx, receipt);
+    const group = await this.ctx.getConsistent(groupKey);
+    const state = groupStateOf(group);
+    if (!group || !state || state.leaseToken !== receipt.token || state.head !== seq) {
+      await judgeHolderFailure(this.ctx, 'nack', receipt, group);
+      return;
+    }
+    const now = this.ctx.now();
+    const advance = advanceTransition(deadLetterOnNack(receipt, now).guard, seq, state.tail === seq + 1, now);
+    const failure = await this.deadLetterHead(group, advance, seq, state, now, receipt);
+    if (failure === undefined) return;
+    if (failure === 'no-message')
+      throw new Error(`invariant broken: FIFO group ${quote(receipt.leaseKey)} points at missing message ${seq}`);
+    await judgeHolderFailure(this.ctx, 'nack', receipt, cancellationReasons(failure)[0]?.Item);
+  }
+
+  async extend(receipt: Receipt, leaseUntil: number): Promise<void> {
+    await holderUpdate(this.ctx, 'extend', receipt, () => {
+      const now = this.ctx.now();
+      return atHead(extendTransition(receipt, now, leaseUntil - now), receipt.seq as number);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Stats and redrive
+
+  countInto(counts: StatsCounts, item: Item, now: number): void {
+    const state = groupStateOf(item);
+    if (!state) return;
+    const queued = state.tail - state.head;
+    if (queued <= 0) return;
+    const leased = state.leaseToken !== undefined && state.visibleAt > now;
+    if (leased) counts.inFlight++;
+    else if (state.visibleAt > now) counts.delayed++;
+    else counts.visible++;
+    counts.visible += queued - 1; // queued behind the head
+  }
+
+  /** The group's tail protocol, with the delete from the DLQ in the same transaction. */
+  async redriveOne(deadLetter: Item, loaded: LoadedConfig): Promise<boolean> {
+    const groupId = readString(deadLetter, Attr.groupId);
+    if (groupId === undefined) throw new Error('invariant broken: a dead letter of a FIFO queue without its group');
+    const appended = await this.append(loaded, {
+      groupId,
+      messageId: readString(deadLetter, Attr.messageId) as string,
+      body: copyAttributes(deadLetter, [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated]),
+      fenceFloor: readNumber(deadLetter, Attr.fence) ?? 0,
+      sentAt: readNumber(deadLetter, Attr.sentAt) ?? this.ctx.now(),
+      alongside: { Delete: { TableName: this.ctx.deps.tableName, Key: keyOf(deadLetter), ConditionExpression: 'attribute_exists(pk)' } },
+    });
+    return appended !== undefined; // undefined: another redrive moved it first
+  }
+}
