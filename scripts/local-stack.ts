@@ -56,9 +56,10 @@ export function cdkEnvironment(endpoint: string): NodeJS.ProcessEnv {
   };
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+/** Runs the CDK CLI of the app in `cwd` (its own node_modules/aws-cdk). */
+function run(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void, cwd = root): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules', 'aws-cdk', 'bin', 'cdk'), ...args], { cwd: root, env });
+    const child = spawn(process.execPath, [join(cwd, 'node_modules', 'aws-cdk', 'bin', 'cdk'), ...args], { cwd, env });
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line.trim()) log(line);
     };
@@ -122,31 +123,52 @@ async function applyEmulatorFixups(endpoint: string, outputs: Record<string, str
   }
 }
 
+/**
+ * Deploys `stack` of the CDK app in `cwd` to the emulator with that app's own CDK CLI
+ * (bootstrapping the emulator first if it never was), and returns the stack's outputs.
+ */
+export async function deployCdkApp(options: {
+  readonly endpoint: string;
+  readonly stack: string;
+  /** The app's folder (its cdk.json and node_modules). @default this repository */
+  readonly cwd?: string;
+  readonly context?: readonly string[];
+  readonly cdkHome?: string;
+  readonly log: (line: string) => void;
+}): Promise<Record<string, string>> {
+  const cwd = options.cwd ?? root;
+  const env = { ...cdkEnvironment(options.endpoint), ...(options.cdkHome ? { CDK_HOME: options.cdkHome } : {}) };
+  const cloudformation = new CloudFormationClient({ endpoint: options.endpoint, region, credentials });
+  try {
+    if (!(await stackOutputs(cloudformation, 'CDKToolkit'))) {
+      options.log('cdk bootstrap (first deploy to this emulator)');
+      await run(['bootstrap', `aws://000000000000/${region}`, '--progress', 'events'], env, options.log, cwd);
+    }
+    const context = (options.context ?? []).flatMap((c) => ['-c', c]);
+    await run(['deploy', options.stack, '--require-approval', 'never', ...context, '--progress', 'events'], env, options.log, cwd);
+    const outputs = await stackOutputs(cloudformation, options.stack);
+    if (!outputs) throw new Error(`stack ${options.stack} is not deployed`);
+    return outputs;
+  } finally {
+    cloudformation.destroy();
+  }
+}
+
 export async function deployLocal(endpoint: string, log: (line: string) => void = (l) => console.log(l)): Promise<LocalStack> {
   // The constructs deploy the prebuilt handler bundles: build them from the sources being deployed.
   await buildHandlers();
-  const env = cdkEnvironment(endpoint);
   const cloudformation = new CloudFormationClient({ endpoint, region, credentials });
   const hash = sourceHash();
   let outputs = await stackOutputs(cloudformation, STACK_NAME);
+  cloudformation.destroy();
   let deployed = false;
   if (outputs?.SourceHash === hash) {
     log(`the app is deployed and current (source ${hash}): skipping cdk deploy`);
   } else {
-    if (!(await stackOutputs(cloudformation, 'CDKToolkit'))) {
-      log('cdk bootstrap (first deploy to this emulator)');
-      await run(['bootstrap', `aws://000000000000/${region}`, '--progress', 'events'], env, log);
-    }
     log(`cdk deploy ${STACK_NAME} (source ${hash})`);
-    await run(
-      ['deploy', STACK_NAME, '--require-approval', 'never', '-c', 'local=true', '-c', `sourceHash=${hash}`, '--progress', 'events'],
-      env,
-      log,
-    );
-    outputs = await stackOutputs(cloudformation, STACK_NAME);
+    outputs = await deployCdkApp({ endpoint, stack: STACK_NAME, context: ['local=true', `sourceHash=${hash}`], log });
     deployed = true;
   }
-  cloudformation.destroy();
   if (!outputs) throw new Error(`stack ${STACK_NAME} is not deployed`);
   await applyEmulatorFixups(endpoint, outputs);
   const apiId = Object.entries(outputs).find(([key]) => /ApiId/.test(key))?.[1];

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createQueueService } from 'concord-aws/queue';
-import { Coordinator, Participant, type RegisteredStateMachine, type TxMode } from 'concord-aws/tx';
+import { Coordinator, Participant, registerStateMachines, type TxMode } from 'concord-aws/tx';
 import { Bank, type TransferLeg } from '../bank/bank.js';
 import { transferDefinition } from '../bank/transfer.js';
 import type { ApiConfig } from './config.js';
@@ -23,12 +23,8 @@ export function awsClients(): AwsClients {
 
 export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients()): ApiDeps {
   const definitions = { '2pc': transferDefinition('2pc'), saga: transferDefinition('saga') } satisfies Record<TxMode, unknown>;
-  const stateMachines: Record<string, RegisteredStateMachine> = {};
-  for (const definition of Object.values(definitions)) {
-    const stateMachineArn = config.CONCORD_STATE_MACHINES[definition.name as keyof ApiConfig['CONCORD_STATE_MACHINES']];
-    if (!stateMachineArn) throw new Error(`CONCORD_STATE_MACHINES has no ARN for ${JSON.stringify(definition.name)}`);
-    stateMachines[definition.name] = { definition, stateMachineArn };
-  }
+  // Every type the API starts must have its state machine: registerStateMachines says which one does not.
+  const stateMachines = registerStateMachines(Object.values(definitions), config.CONCORD_STATE_MACHINES);
   const bank = (name: BankName): BankDeps => {
     const { table, queueUrl } = config.CONCORD_BANKS[name];
     const service = new Bank(name, clients.dynamodb, table);
@@ -57,8 +53,9 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
     queues,
     ...(outboxQueue !== undefined
       ? {
-          accountEvents: async (event: Record<string, unknown>) =>
-            (await queues.queue(outboxQueue).prepareOutbox([{ body: JSON.stringify(event) }])).transactItems,
+          accountEvents: async (event: Record<string, unknown>) => [
+            ...(await queues.queue(outboxQueue).prepareOutbox([{ body: JSON.stringify(event) }])).transactItems,
+          ],
         }
       : {}),
     coordinator: new Coordinator({

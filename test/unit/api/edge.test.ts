@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/api/app.js';
 import { errorBodySchema } from '../../../functions/api/errors.js';
 import { isJsonMediaType, MAX_REQUEST_BODY_BYTES } from '../../../functions/api/request.js';
-import { PayloadTooLargeError } from '../../../functions/core/errors.js';
+import { ContentionError, PayloadTooLargeError, ThrottledError } from '../../../functions/core/errors.js';
 import { SendOutcomeUnknown } from '../../../functions/core/queue/errors.js';
 import { fakeWorld } from './fakes.js';
 import { call } from './http.js';
@@ -222,6 +222,19 @@ describe('HTTP API: the edge', () => {
       expect(reply.status).toBe(503);
       expect(reply.body.error.code).toBe('Unavailable');
       expect(reply.body.error.message).toMatch(/message m-1 may or may not have been stored .*Idempotency-Key/);
+    });
+
+    it("answers the library's retryable errors with Retry-After: contention 503, exhausted throttling 429, never a 500", async () => {
+      const { app, queues, logger } = given();
+      queues.of('q').fault = new ContentionError(
+        'an append to FIFO group "g" lost to concurrent transactions 12 times; nothing was applied',
+      );
+      const contended = await call(app, 'POST', '/v1/queues/q/messages', { json: { body: 'x' } });
+      expect([contended.status, contended.headers.get('retry-after'), contended.body.error.code]).toEqual([503, '1', 'Unavailable']);
+      queues.of('q').fault = new ThrottledError('DynamoDB left the message unprocessed 8 times (throttled); it was not stored', 3);
+      const throttled = await call(app, 'POST', '/v1/queues/q/messages', { json: { body: 'x' } });
+      expect([throttled.status, throttled.headers.get('retry-after'), throttled.body.error.code]).toEqual([429, '3', 'Throttled']);
+      expect(logger.errors).toEqual([]);
     });
 
     it('answers 500 to a bug without leaking internals, and logs it under the reference it quotes', async () => {

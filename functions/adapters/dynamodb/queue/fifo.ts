@@ -46,6 +46,7 @@ import type { LoadedConfig } from './config-store.js';
 import type { QueueContext } from './context.js';
 import {
   Attr,
+  BODY_ATTRIBUTES,
   copyAttributes,
   groupIdFromGroupSk,
   groupStateOf,
@@ -452,7 +453,7 @@ export class FifoMode implements DeliveryMode {
     const appended = await this.append(loaded, {
       groupId,
       messageId: readString(deadLetter, Attr.messageId) as string,
-      body: copyAttributes(deadLetter, [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated]),
+      body: copyAttributes(deadLetter, BODY_ATTRIBUTES),
       fenceFloor: readNumber(deadLetter, Attr.fence) ?? 0,
       sentAt: readNumber(deadLetter, Attr.sentAt) ?? this.ctx.now(),
       alongside: { Delete: { TableName: this.ctx.deps.tableName, Key: keyOf(deadLetter), ConditionExpression: 'attribute_exists(pk)' } },

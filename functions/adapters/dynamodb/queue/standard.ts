@@ -37,6 +37,7 @@ import type { QueueContext } from './context.js';
 import {
   Attr,
   availableAtFromStandardSk,
+  BODY_ATTRIBUTES,
   copyAttributes,
   deliveryStateOf,
   Keys,
@@ -412,7 +413,7 @@ export class StandardMode implements DeliveryMode {
         transactAction(table, Keys.key(Keys.shardPk(this.ctx.name, shard), Keys.standardMessageSk(now, messageId)), back, {
           [Attr.sentAt]: deadLetter[Attr.sentAt] ?? num(now),
           ...(groupId !== undefined ? { [Attr.groupId]: str(groupId) } : {}),
-          ...copyAttributes(deadLetter, [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated]),
+          ...copyAttributes(deadLetter, BODY_ATTRIBUTES),
         }),
       ],
       'a redrive',

@@ -30,7 +30,19 @@ import {
 } from '../errors.js';
 import { updateRequest } from '../expressions.js';
 import type { QueueContext } from './context.js';
-import { Attr, copyAttributes, deliveryStateOf, Keys, keyOf, num, readString, settlementOf, storedFieldsOf, str } from './layout.js';
+import {
+  Attr,
+  BODY_ATTRIBUTES,
+  copyAttributes,
+  deliveryStateOf,
+  Keys,
+  keyOf,
+  num,
+  readString,
+  settlementOf,
+  storedFieldsOf,
+  str,
+} from './layout.js';
 
 /** The key of the item that holds a receipt's lease: the message (standard) or its group (FIFO). */
 export const receiptKey = (ctx: QueueContext, receipt: Receipt): Item => Keys.key(Keys.shardPk(ctx.name, receipt.shard), receipt.leaseKey);
@@ -148,7 +160,7 @@ export const DeadLetterReason = {
 } as const;
 
 /** The attributes a dead letter keeps of its message: the body, the group, when it was sent. */
-const DEAD_LETTER_COPIES = [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated, Attr.groupId, Attr.sentAt];
+const DEAD_LETTER_COPIES = [...BODY_ATTRIBUTES, Attr.groupId, Attr.sentAt];
 
 /** Q6: the put into the DLQ that commits with the message's removal from the queue. */
 export function deadLetterPut(
