@@ -74,7 +74,6 @@ import {
 import { type HolderOp, judgeHolderWrite, type SettlementRecord } from '../core/queue/judge.js';
 import type {
   BatchSendResult,
-  DeadLetter,
   DeadLetterPage,
   ExtendResult,
   NackOptions,
@@ -88,6 +87,7 @@ import type {
 } from '../core/queue/model.js';
 import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../core/queue/receipt.js';
 import { parseInput } from '../core/validation.js';
+import { DeadLetterShelf, type ShelvedDeadLetter } from './in-memory-dead-letters.js';
 
 export interface InMemoryQueueOptions {
   /** @default the system clock; pass a FakeClock to expire leases by advancing it */
@@ -119,11 +119,6 @@ interface FifoMessage {
   readonly fenceFloor: number;
 }
 
-interface StoredDeadLetter extends DeadLetter {
-  readonly fence: number;
-  readonly order: number;
-}
-
 const pad = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, '0');
 /** Keys shaped like the DynamoDB layout's, so that receipts look and behave the same. */
 const standardKey = (availableAt: number, id: string) => `M#${pad(availableAt)}#${id}`;
@@ -139,10 +134,9 @@ export class InMemoryQueue implements Queue {
   private readonly groups = new Map<string, GroupState>();
   private readonly fifoMessages = new Map<string, FifoMessage>();
   private readonly dedup = new Map<string, { readonly messageId: string; readonly expiresAt: number }>();
-  private readonly deadLetters: StoredDeadLetter[] = [];
+  private readonly deadLetters = new DeadLetterShelf();
   private readonly settlements = new Map<string, SettlementRecord>();
   private readonly waiters = new Set<() => void>();
-  private deadLetterOrder = 0;
 
   constructor(
     readonly name: string = 'queue',
@@ -368,17 +362,7 @@ export class InMemoryQueue implements Queue {
     now: number,
     reason: string,
   ): void {
-    this.deadLetters.push({
-      messageId: message.id,
-      body: message.body,
-      ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
-      receiveCount: delivery.receiveCount,
-      fence: delivery.fence,
-      sentAt: message.sentAt,
-      deadLetteredAt: now,
-      reason,
-      order: this.deadLetterOrder++,
-    });
+    this.deadLetters.put(message, delivery, now, reason);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -521,7 +505,7 @@ export class InMemoryQueue implements Queue {
       visible,
       inFlight,
       delayed,
-      deadLettered: this.deadLetters.length,
+      deadLettered: this.deadLetters.size,
       oldestAgeSeconds: Math.max(0, Math.floor((now - oldestSentAt) / 1000)),
       consistency: consistency ?? 'eventual',
     };
@@ -529,20 +513,7 @@ export class InMemoryQueue implements Queue {
 
   async listDeadLetters(options: ListDeadLettersInput = {}): Promise<DeadLetterPage> {
     const { limit = 10, cursor } = parseInput(listDeadLettersInputSchema, options);
-    let start = 0;
-    if (cursor !== undefined) {
-      const after = /^dl(\d+)$/.exec(cursor);
-      if (!after) throw new ValidationError('cursor', 'not a cursor returned by this queue');
-      start = this.deadLetters.findIndex((d) => d.order > Number(after[1]));
-      if (start < 0) start = this.deadLetters.length;
-    }
-    const page = this.deadLetters.slice(start, start + limit);
-    const last = page.at(-1);
-    const more = start + limit < this.deadLetters.length;
-    return {
-      deadLetters: page.map(({ fence: _fence, order: _order, ...deadLetter }) => deadLetter),
-      ...(more && last ? { nextCursor: `dl${last.order}` } : {}),
-    };
+    return this.deadLetters.page(limit, cursor);
   }
 
   async redrive(options: RedriveInput = {}): Promise<RedriveResult> {
@@ -550,12 +521,12 @@ export class InMemoryQueue implements Queue {
     const started = this.clock.now();
     const limit = maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + maxSeconds * 1000;
     let redriven = 0;
-    while (redriven < max && this.deadLetters.length > 0) {
+    while (redriven < max && this.deadLetters.size > 0) {
       const due = started + (redriven * 1000) / perSecond;
       if (due > limit || this.clock.now() >= limit) return { redriven, remaining: true };
       const wait = due - this.clock.now();
       if (wait > 0) await this.sleep(wait);
-      const deadLetter = this.deadLetters.shift() as StoredDeadLetter;
+      const deadLetter = this.deadLetters.takeOldest() as ShelvedDeadLetter;
       const now = this.clock.now();
       if (this.config.fifo && deadLetter.groupId !== undefined) {
         this.append(
@@ -575,7 +546,7 @@ export class InMemoryQueue implements Queue {
       redriven++;
     }
     this.wake();
-    return { redriven, remaining: this.deadLetters.length > 0 };
+    return { redriven, remaining: this.deadLetters.size > 0 };
   }
 }
 
