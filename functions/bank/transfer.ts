@@ -1,22 +1,34 @@
-import { defineTransaction, type RetryPolicy, type TransactionDefinition, TxMode } from 'concord-aws/tx';
+import { defineTransaction, type RetryPolicy, type TransactionDefinition, TxEngine, TxMode } from 'concord-aws/tx';
 
 /**
  * Transfer definitions: one debit leg and `legs - 1` credit legs (the benchmark's 3 and 5
  * participants split the amount over several credits). Participant names are the leg roles.
+ * Names: `transfer-<mode>[-<legs>][-express]`.
  */
 export function transferDefinition(
   mode: TxMode,
-  options: { legs?: number; timeoutSeconds?: number; completionRetry?: RetryPolicy; name?: string } = {},
+  options: {
+    legs?: number;
+    engine?: TxEngine;
+    timeoutSeconds?: number;
+    completionRetry?: RetryPolicy;
+    transportRetry?: RetryPolicy;
+    name?: string;
+  } = {},
 ): TransactionDefinition {
   const legs = options.legs ?? 2;
+  const engine = options.engine ?? TxEngine.Standard;
   const names = ['debit', ...(legs === 2 ? ['credit'] : Array.from({ length: legs - 1 }, (_, i) => `credit-${i + 1}`))];
   return defineTransaction({
-    name: options.name ?? `transfer-${mode}${legs === 2 ? '' : `-${legs}`}`,
+    name: options.name ?? `transfer-${mode}${legs === 2 ? '' : `-${legs}`}${engine === TxEngine.Express ? '-express' : ''}`,
     mode,
+    engine,
     participants: names.map((name) => ({
       name,
-      timeoutSeconds: options.timeoutSeconds ?? 20,
+      // Express: each phase is one synchronous call, and the whole run must fit in 5 minutes.
+      timeoutSeconds: options.timeoutSeconds ?? (engine === TxEngine.Express ? 10 : 20),
       ...(options.completionRetry ? { completionRetry: options.completionRetry } : {}),
+      ...(options.transportRetry ? { transportRetry: options.transportRetry } : {}),
     })),
   });
 }

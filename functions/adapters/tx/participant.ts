@@ -275,8 +275,9 @@ export class Participant<P = unknown> {
 
   /** Sends the reply; true when the coordinator no longer waited for it (a late or replayed message). */
   private async reply(message: CoordinatorEnvelope, reply: Reply): Promise<boolean> {
-    if (!message.taskToken) return false;
+    // P3: the reply is lost (never sent over SQS's task token, or the invocation's answer never arrives).
     this.options.crashPoint?.('P3', message);
+    if (!message.taskToken) return false;
     try {
       if (reply.kind === 'success') {
         const output = JSON.stringify({
