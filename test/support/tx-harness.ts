@@ -1,4 +1,4 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -187,6 +187,18 @@ export async function txHarness(
     return coordinator.start(type, txId, participants, options);
   };
 
+  /**
+   * Invokes a bank's participant Lambda through the emulator with one envelope, as the express
+   * state machine does: the answer (a DirectReply), or the function error it threw.
+   */
+  const invoke = async (bank: string, envelope: object): Promise<{ answer?: unknown; functionError?: string; message?: string }> => {
+    const { Payload, FunctionError } = await lambda.send(
+      new InvokeCommand({ FunctionName: (rigs[bank] as BankRig).functionName, Payload: Buffer.from(JSON.stringify(envelope)) }),
+    );
+    const body = Payload ? JSON.parse(Buffer.from(Payload).toString('utf8')) : undefined;
+    return FunctionError ? { functionError: FunctionError, message: JSON.stringify(body) } : { answer: body };
+  };
+
   /** Phase messages a bank has not finished: waiting or in flight in its queue, or invocations it holds. */
   const pending = async (bank: string): Promise<number> => {
     const { Attributes = {} } = await sqs.send(
@@ -234,6 +246,7 @@ export async function txHarness(
     stopWorkers,
     close,
     pending,
+    invoke,
     sweeper,
     transfer,
     waitForEnd,
