@@ -34,11 +34,14 @@ export function transferDefinition(
 }
 
 /**
- * The transfer types the example app deploys and runs: one two-leg transfer per mode. The stack,
+ * The transfer types the example app deploys and runs: one two-leg transfer per mode and engine
+ * (`transfer-2pc`, `transfer-saga`, `transfer-2pc-express`, `transfer-saga-express`). The stack,
  * the API, the participant and sweeper Lambdas all take this list, so a type added here is
  * deployed, started, played and recovered alike.
  */
-export const TRANSFER_DEFINITIONS: readonly TransactionDefinition[] = Object.values(TxMode).map((mode) => transferDefinition(mode));
+export const TRANSFER_DEFINITIONS: readonly TransactionDefinition[] = Object.values(TxEngine).flatMap((engine) =>
+  Object.values(TxMode).map((mode) => transferDefinition(mode, { engine })),
+);
 
 /** The example app's banks: one participant service each (the stack, the API and its tests take this list). */
 export const BANK_NAMES = ['bank-a', 'bank-b'] as const;

@@ -32,6 +32,8 @@ export async function participantFunctions(options: {
   /** The participant a bank's invocations go to, read at each invocation (tests swap it). */
   readonly participantOf: (bank: string) => Participant<unknown>;
   readonly onError: (error: unknown) => void;
+  /** Each invocation's handler time (what Lambda would bill as its duration), for the benchmark. */
+  readonly onInvocation?: (bank: string, durationMs: number) => void;
 }): Promise<ParticipantFunctions> {
   const online = new Map<string, boolean>(options.banks.map((b) => [b, false]));
   const waiting = new Map<string, Array<() => void>>(options.banks.map((b) => [b, []]));
@@ -48,7 +50,10 @@ export async function participantFunctions(options: {
       try {
         await whenOnline(bank);
         const handler = participantLambdaHandler(options.participantOf(bank), { inDoubtAfterMs: 300_000 });
-        const result = await handler(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        const started = performance.now();
+        const result = await handler(JSON.parse(Buffer.concat(chunks).toString('utf8'))).finally(() =>
+          options.onInvocation?.(bank, performance.now() - started),
+        );
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
       } catch (error) {
         options.onError(error);

@@ -95,12 +95,12 @@ for (const engine of ['standard', 'express'] as const satisfies readonly TxEngin
     });
 
     describe('T4: late, duplicated and replayed messages', () => {
-    // Participants up (on Express a down participant holds its invocations).
-    let up: AbortController;
-    beforeAll(() => {
-      up = h.startWorkers();
-    });
-    afterAll(() => up.abort());
+      // Participants up (on Express a down participant holds its invocations).
+      let up: AbortController;
+      beforeAll(() => {
+        up = h.startWorkers();
+      });
+      afterAll(() => up.abort());
 
       it('a duplicated prepare holds the money once and votes YES twice', async () => {
         const acc = await account('bank-a', 500);
