@@ -17,8 +17,17 @@ export interface AwsClients {
   readonly s3: S3Client;
 }
 
-export function awsClients(): AwsClients {
-  return { dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}), s3: new S3Client({}) };
+export function awsClients(env: Readonly<Record<string, string | undefined>> = process.env): AwsClients {
+  return { dynamodb: new DynamoDBClient({}), sfn: new SFNClient(sfnClientConfig(env)), s3: new S3Client({}) };
+}
+
+/**
+ * StartSyncExecution is served by `sync-states.<region>.amazonaws.com`: the SDK prepends `sync-`
+ * to the endpoint's host. With an endpoint of one's own (AWS_ENDPOINT_URL: a local emulator), that
+ * host does not exist, so the prefix is left off. On AWS the variable is unset: nothing changes.
+ */
+export function sfnClientConfig(env: Readonly<Record<string, string | undefined>>): { disableHostPrefix?: boolean } {
+  return env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {};
 }
 
 export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients()): ApiDeps {
