@@ -164,8 +164,8 @@ function breakdown(u: Usage): Row['usd'] {
 async function main(): Promise<void> {
   const coordinatorTable = await createCoordinatorTable(dynamodb, `concord-tx-bench-${suffix}`);
   const definitions: TransactionDefinition[] = [];
+  // Express: the whole run must fit in 5 minutes, a 5-leg saga's budget included.
   for (const engine of [TxEngine.Standard, TxEngine.Express])
-    // Express: the whole run must fit in 5 minutes, a 5-leg saga's budget included.
     for (const mode of ['2pc', 'saga'] as const)
       for (const legs of [2, 3, 5])
         definitions.push(transferDefinition(mode, { legs, engine, timeoutSeconds: engine === TxEngine.Express ? 3 : 60 }));

@@ -43,7 +43,9 @@ describe('ConcordExampleStack', () => {
       );
 
     it('deploys an EXPRESS state machine per express definition, with logging (its only execution record)', () => {
-      const types = machines().map((m) => m.Properties.StateMachineType).sort();
+      const types = machines()
+        .map((m) => m.Properties.StateMachineType)
+        .sort();
       expect(types).toEqual(['EXPRESS', 'EXPRESS', 'STANDARD', 'STANDARD']);
       for (const m of machines()) expect(m.Properties.LoggingConfiguration?.Level).toBe('ALL');
     });
