@@ -87,7 +87,7 @@ const leaseKey = (role: string): Item => ({ [KeyAttr.pk]: { S: leasePk(role) }, 
 const LEASE_NAMES = { '#holder': LeaseField.holder, '#until': LeaseField.until, '#fence': LeaseField.fence };
 
 /** An election guard as a ConditionExpression over the lease item (values prefixed `:g`). */
-function renderElectionGuard(guard: ElectionGuard): { condition: string; values: Item } {
+export function renderElectionGuard(guard: ElectionGuard): { condition: string; values: Item } {
   if (guard.kind === 'vacant') {
     return { condition: `attribute_not_exists(${KeyAttr.pk}) OR #until <= :gNow`, values: { ':gNow': { N: String(guard.now) } } };
   }
@@ -98,7 +98,7 @@ function renderElectionGuard(guard: ElectionGuard): { condition: string; values:
 }
 
 /** An election transition as one conditional UpdateItem's expressions. */
-function renderElectionTransition(transition: ElectionTransition) {
+export function renderElectionTransition(transition: ElectionTransition) {
   const guard = renderElectionGuard(transition.guard);
   const { holder, until, fence } = transition.next;
   const raise = fence === 'raise';
