@@ -8,7 +8,8 @@
  *
  * Tests call `ensureEmulator`: with AWS_ENDPOINT_URL set they use that endpoint (LocalStack, a
  * shared emulator, anything LocalStack-compatible); otherwise they reuse an emulator already
- * answering on the port, or start one and stop it when they finish.
+ * answering on the port, or start one and stop it when they finish. The benchmarks call
+ * `startFreshEmulator`: a new one on a free port, never one that served something before.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
