@@ -24,10 +24,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // CDK synths (cdk-nag over the whole example stack) and property tests pass 5 s on a
+          // 2-core machine shared with other runs; none waits on anything but the CPU.
+          testTimeout: 30_000,
           // The CDK template tests synthesize constructs that point at the prebuilt handler bundles.
           globalSetup: ['test/support/handler-bundles.ts'],
-          // A CDK synthesis takes seconds on a busy 2-core machine; no unit test waits on I/O.
-          testTimeout: 30_000,
           environment: 'node',
         },
       },

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { CostMeter, type CostSnapshot, PRICES, usdPerMillion } from 'concord-aws/cost';
 import { consume, createQueueService } from 'concord-aws/queue';
-import { ensureEmulator } from '../scripts/emulator.js';
+import { startFreshEmulator } from '../scripts/emulator.js';
 import { createPlainTable } from '../test/support/tables.js';
 import { sleep } from '../test/support/wait.js';
 
@@ -43,7 +43,8 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const BACKLOG_PER_CONSUMER = Number(process.env.BENCH_BACKLOG ?? 150);
 const region = 'us-east-1';
 
-const emulator = await ensureEmulator('ministack');
+// Its own MiniStack, fresh, on a free port: ratios that do not depend on what ran before.
+const emulator = await startFreshEmulator('ministack');
 const endpoint = emulator.endpoint;
 const meter = new CostMeter();
 const dynamo = () => meter.attach(new DynamoDBClient({ endpoint, region, credentials }), 'DynamoDB');

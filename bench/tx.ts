@@ -1,30 +1,39 @@
 /**
- * The transaction benchmark: `npm run bench:tx` (MiniStack unless AWS_ENDPOINT_URL is set).
+ * The transaction benchmark: `npm run bench:tx`, on a fresh MiniStack of its own (or
+ * AWS_ENDPOINT_URL).
  *
- * For 2, 3 and 5 participants in both modes: transfers (one debit, the rest credits) through the
- * real state machine, participants as in-process SQS workers, 10 transactions in flight. Beside
- * them, in the same run, the floor: the same transfer as one DynamoDB TransactWriteItems when both
- * accounts live in one table.
+ * For 2, 3 and 5 participants, both modes and both engines: transfers (one debit, the rest
+ * credits) through the real state machine, 10 in flight. Standard: participants as in-process SQS
+ * workers answering task tokens. Express: participants as Lambda functions the state machine
+ * invokes (MiniStack's proxy mode forwards each invocation to the same handler in this process,
+ * test/support/participant-functions.ts), each transfer run with StartSyncExecution (the API's
+ * `"wait": true`). Beside them, in the same run, the floor: the same transfer as one DynamoDB
+ * TransactWriteItems when both accounts live in one table. Then the two designs of a participant
+ * phase (a 2-item transaction, or one conditional update of the account item), side by side.
  *
  * What is measured and what is modelled:
  *   measured: transactions, outcomes, money conservation, throughput, latency (start -> final
- *             status seen), every DynamoDB/SQS request the client side makes (cost meter);
- *   modelled: what Step Functions does inside AWS, which no SDK middleware sees: its state
- *             transitions (core/tx/billing.ts, from the path each transaction took), its SQS
- *             SendMessage per participant message, its DynamoDB writes of the decision and the
- *             final status (plus the sparse index entry); Lambda invocations as they would be on
- *             AWS (the API call that starts the transfer, one per participant message at batch
- *             size 1), at 128 MB and an assumed 100 ms each.
+ *             status), every DynamoDB/SQS request the client side makes (cost meter), every
+ *             participant invocation and how long its handler ran, each Express execution's
+ *             duration (the emulator's start and stop dates);
+ *   modelled: what Step Functions does inside AWS, which no SDK middleware sees: Standard's state
+ *             transitions (core/tx/billing.ts), its SQS SendMessage per participant message, the
+ *             state machine's DynamoDB writes of the decision and the final status (plus the
+ *             sparse index entry); Lambda as AWS bills it: one invocation per participant message
+ *             (batch size 1) or invocation, plus the API call that starts the transfer, at 128 MB,
+ *             each for the time its handler was measured to run; Express by its rules (one
+ *             request per execution, duration rounded up to 100 ms times 64 MB).
  *
  * Writes bench/results/tx.json.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CostMeter, itemSize, PRICES, stateTransitions, usd, writeUnits } from 'concord-aws/cost';
+import { CostMeter, expressGbSeconds, itemSize, lambdaGbSeconds, PRICES, stateTransitions, usd, writeUnits } from 'concord-aws/cost';
 import {
   buildStateMachine,
   Coordinator,
@@ -32,11 +41,13 @@ import {
   registerStateMachines,
   runParticipantWorker,
   type TransactionDefinition,
+  TxEngine,
   type TxMode,
 } from 'concord-aws/tx';
 import { Bank, type TransferLeg } from '../functions/bank/bank.js';
 import { transferDefinition } from '../functions/bank/transfer.js';
-import { ensureEmulator } from '../scripts/emulator.js';
+import { startFreshEmulator } from '../scripts/emulator.js';
+import { participantFunctions } from '../test/support/participant-functions.js';
 import { createCoordinatorTable, createPlainTable } from '../test/support/tables.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -45,19 +56,37 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env.BENCH_QUICK === '1';
 const PER_ROW = Number(process.env.BENCH_TRANSACTIONS ?? (quick ? 20 : 100));
 const IN_FLIGHT = 10;
-const LAMBDA_GB_SECONDS = 0.128 * 0.1;
+/** Every Lambda (API, participants) billed at this size: they wait on I/O. */
+const LAMBDA_MB = 128;
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';
 
-const emulator = await ensureEmulator('ministack');
+const emulator = await startFreshEmulator('ministack');
 const endpoint = emulator.endpoint;
 const meter = new CostMeter();
 const dynamodb = meter.attach(new DynamoDBClient({ endpoint, region, credentials }), 'DynamoDB');
-const sfn = meter.attach(new SFNClient({ endpoint, region, credentials }), 'SFN');
+// StartSyncExecution goes to `sync-<host>` on AWS; a local endpoint has no such host.
+const sfn = meter.attach(new SFNClient({ endpoint, region, credentials, disableHostPrefix: true }), 'SFN');
 const sqs = meter.attach(new SQSClient({ endpoint, region, credentials, maxAttempts: 3 }), 'SQS');
+const lambda = new LambdaClient({ endpoint, region, credentials });
 const suffix = Date.now().toString(36);
 
+/** Each Express execution's duration as the emulator reports it (start and stop dates of StartSyncExecution). */
+const expressDurationsMs: number[] = [];
+sfn.middlewareStack.add(
+  (next, context) => async (args) => {
+    const result = await next(args);
+    if (context.commandName === 'StartSyncExecutionCommand') {
+      const out = result.output as { startDate?: Date; stopDate?: Date };
+      if (out.startDate && out.stopDate) expressDurationsMs.push(out.stopDate.getTime() - out.startDate.getTime());
+    }
+    return result;
+  },
+  { step: 'initialize', name: 'benchExpressDuration' },
+);
+
 interface Row {
+  engine?: TxEngine;
   mode: TxMode | 'transactWriteItems';
   participants: number;
   transactions: number;
@@ -68,17 +97,22 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   stateTransitionsPerTx: number;
+  expressMsPerTx: number;
   wruPerTx: number;
   rruPerTx: number;
   sqsRequestsPerTx: number;
   lambdaInvocationsPerTx: number;
+  lambdaMsPerTx: number;
   usdPerMillion: number;
+  /** Where the money goes, $ per million transactions. */
+  usd: { dynamodb: number; sqs: number; stepFunctions: number; lambda: number };
   /** Against the floor (one TransactWriteItems per transfer), measured in the same run. */
   costRatioToFloor?: number;
   speedRatioToFloor?: number;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 async function runWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -89,11 +123,52 @@ async function runWithConcurrency<T>(items: T[], limit: number, fn: (item: T) =>
   );
 }
 
+interface Usage {
+  writeUnits: number;
+  readUnits: number;
+  sqsRequests: number;
+  stateTransitions: number;
+  expressRequests: number;
+  expressGbSeconds: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+}
+const zero = { s3Puts: 0, s3Gets: 0 };
+function breakdown(u: Usage): Row['usd'] {
+  const m = 1e6;
+  return {
+    dynamodb: usd({ ...zero, writeUnits: u.writeUnits, readUnits: u.readUnits, sqsRequests: 0 }) * m,
+    sqs: usd({ ...zero, writeUnits: 0, readUnits: 0, sqsRequests: u.sqsRequests }) * m,
+    stepFunctions:
+      usd({
+        ...zero,
+        writeUnits: 0,
+        readUnits: 0,
+        sqsRequests: 0,
+        stateTransitions: u.stateTransitions,
+        expressRequests: u.expressRequests,
+        expressGbSeconds: u.expressGbSeconds,
+      }) * m,
+    lambda:
+      usd({
+        ...zero,
+        writeUnits: 0,
+        readUnits: 0,
+        sqsRequests: 0,
+        lambdaInvocations: u.lambdaInvocations,
+        lambdaGbSeconds: u.lambdaGbSeconds,
+      }) * m,
+  };
+}
+
 async function main(): Promise<void> {
   const coordinatorTable = await createCoordinatorTable(dynamodb, `concord-tx-bench-${suffix}`);
   const definitions: TransactionDefinition[] = [];
-  for (const mode of ['2pc', 'saga'] as const)
-    for (const legs of [2, 3, 5]) definitions.push(transferDefinition(mode, { legs, timeoutSeconds: 60 }));
+  // Express: the whole run must fit in 5 minutes, a 5-leg saga's budget included.
+  for (const engine of [TxEngine.Standard, TxEngine.Express])
+    for (const mode of ['2pc', 'saga'] as const)
+      for (const legs of [2, 3, 5])
+        definitions.push(transferDefinition(mode, { legs, engine, timeoutSeconds: engine === TxEngine.Express ? 3 : 60 }));
   const arns: Record<string, string | undefined> = {};
   for (const definition of definitions) {
     const { stateMachineArn } = await sfn.send(
@@ -101,6 +176,7 @@ async function main(): Promise<void> {
         name: `${definition.name}-${suffix}`,
         definition: buildStateMachine(definition, { coordinatorTable }),
         roleArn: 'arn:aws:iam::000000000000:role/concord-coordinator',
+        type: definition.engine === TxEngine.Express ? 'EXPRESS' : 'STANDARD',
       }),
     );
     arns[definition.name] = stateMachineArn;
@@ -114,9 +190,21 @@ async function main(): Promise<void> {
     tableName: coordinatorTable,
     stateMachines,
   });
-  const banks: Record<string, { bank: Bank; queueUrl: string; participant: Participant<TransferLeg> }> = {};
+
+  /** Every participant phase's handler time (a Lambda invocation's billed duration on AWS). */
+  const phaseMs: number[] = [];
+  const banks: Record<string, { bank: Bank; queueUrl: string; participant: Participant<TransferLeg>; functionName: string }> = {};
   const names = new Set(definitions.flatMap((d) => d.participants.map((p) => p.name)));
-  for (const name of ['bank-a', 'bank-b']) {
+  const bankNames = ['bank-a', 'bank-b'];
+  const functions = await participantFunctions({
+    lambda,
+    banks: bankNames,
+    suffix,
+    participantOf: (bank) => banks[bank]!.participant as Participant<unknown>,
+    onError: () => undefined,
+    onInvocation: (_, ms) => phaseMs.push(ms),
+  });
+  for (const name of bankNames) {
     const table = await createPlainTable(dynamodb, `${name}-bench-${suffix}`);
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({ QueueName: `${name}-bench-${suffix}`, Attributes: { VisibilityTimeout: '30' } }),
@@ -130,33 +218,41 @@ async function main(): Promise<void> {
       coordinatorTable,
       handlers: Object.fromEntries([...names].map((n) => [n, handlers])),
     });
-    banks[name] = { bank, queueUrl: QueueUrl as string, participant };
+    banks[name] = { bank, queueUrl: QueueUrl as string, participant, functionName: functions.functionName(name) };
+    functions.setOnline(name, true);
   }
   const workers = new AbortController();
   for (const rig of Object.values(banks)) {
+    // The SQS worker's handle, timed: what an SQS-triggered Lambda would run per message.
+    const timed = {
+      handle: async (body: Parameters<Participant<unknown>['handle']>[0]) => {
+        const started = performance.now();
+        try {
+          return await rig.participant.handle(body);
+        } finally {
+          phaseMs.push(performance.now() - started);
+        }
+      },
+    } as Participant<unknown>;
     for (let i = 0; i < 3; i++) {
-      void runParticipantWorker({
-        participant: rig.participant as Participant<unknown>,
-        sqs,
-        queueUrl: rig.queueUrl,
-        signal: workers.signal,
-        visibilityTimeoutSeconds: 30,
-      });
+      void runParticipantWorker({ participant: timed, sqs, queueUrl: rig.queueUrl, signal: workers.signal, visibilityTimeoutSeconds: 30 });
     }
   }
 
   const rows: Row[] = [];
   for (const definition of definitions) {
     const n = definition.participants.length;
-    const mode = definition.mode;
+    const { mode, engine } = definition;
+    const express = engine === TxEngine.Express;
+    const tag = `${engine[0]}${mode}${n}`;
     // Each transaction has its own accounts: no contention, every transfer commits (the cost of the protocol, not of retries).
     const accounts = await Promise.all(
       Array.from({ length: PER_ROW }, async (_, t) => {
-        const from = `${mode}${n}-from-${t}-${suffix}`;
+        const from = `${tag}-from-${t}-${suffix}`;
         await banks['bank-a']!.bank.open(from, 1_000);
         const credits = await Promise.all(
           Array.from({ length: n - 1 }, async (_, c) => {
-            const id = `${mode}${n}-to-${t}-${c}-${suffix}`;
+            const id = `${tag}-to-${t}-${c}-${suffix}`;
             await banks['bank-b']!.bank.open(id, 0);
             return id;
           }),
@@ -164,31 +260,45 @@ async function main(): Promise<void> {
         return { from, credits };
       }),
     );
-    const handledBefore = Object.values(banks).reduce((s, b) => s + b.participant.counters.applied + b.participant.counters.duplicates, 0);
+    const phasesBefore = phaseMs.length;
+    const expressBefore = expressDurationsMs.length;
     const costBefore = meter.snapshot();
     const latencies: number[] = [];
+    const startMs: number[] = [];
     const statuses: string[] = [];
     const started = performance.now();
     await runWithConcurrency(
-      accounts.map((a, t) => ({ ...a, txId: `bench-${mode}${n}-${t}-${suffix}` })),
+      accounts.map((a, t) => ({ ...a, txId: `bench-${tag}-${t}-${suffix}` })),
       IN_FLIGHT,
       async ({ from, credits, txId }) => {
         const t0 = performance.now();
-        await coordinator.start(
+        const { status } = await coordinator.start(
           definition.name,
           txId,
-          definition.participants.map((p, i) => ({
-            name: p.name,
-            queueUrl: (i === 0 ? banks['bank-a'] : banks['bank-b'])!.queueUrl,
-            payload: (i === 0
-              ? { kind: 'debit', accountId: from, amount: 10 * (n - 1) }
-              : { kind: 'credit', accountId: credits[i - 1] as string, amount: 10 }) satisfies TransferLeg,
-          })),
+          definition.participants.map((p, i) => {
+            const rig = (i === 0 ? banks['bank-a'] : banks['bank-b'])!;
+            return {
+              name: p.name,
+              queueUrl: rig.queueUrl,
+              functionName: rig.functionName,
+              payload: (i === 0
+                ? { kind: 'debit', accountId: from, amount: 10 * (n - 1) }
+                : { kind: 'credit', accountId: credits[i - 1] as string, amount: 10 }) satisfies TransferLeg,
+            };
+          }),
+          { wait: express },
         );
+        // The API Lambda that starts the transfer runs this long (for a synchronous run: all of it).
+        startMs.push(performance.now() - t0);
+        if (express) {
+          statuses.push(status);
+          latencies.push(performance.now() - t0);
+          return;
+        }
         for (;;) {
-          const { status } = await observer.view(txId);
-          if (status !== 'PENDING') {
-            statuses.push(status);
+          const view = await observer.view(txId);
+          if (view.status !== 'PENDING') {
+            statuses.push(view.status);
             latencies.push(performance.now() - t0);
             return;
           }
@@ -198,8 +308,8 @@ async function main(): Promise<void> {
     );
     const seconds = (performance.now() - started) / 1000;
     const cost = CostMeter.diff(meter.snapshot(), costBefore);
-    const handled =
-      Object.values(banks).reduce((s, b) => s + b.participant.counters.applied + b.participant.counters.duplicates, 0) - handledBefore;
+    const phases = phaseMs.slice(phasesBefore);
+    const executions = expressDurationsMs.slice(expressBefore);
     let conserved = true;
     for (const a of accounts) {
       const debited = await banks['bank-a']!.bank.account(a.from);
@@ -210,24 +320,27 @@ async function main(): Promise<void> {
     const aborted = statuses.filter((s) => s === 'ABORTED').length;
     // Modelled: what Step Functions does inside AWS.
     const { Item: sample } = await dynamodb.send(
-      new GetItemCommand({ TableName: coordinatorTable, Key: { pk: { S: `TX#bench-${mode}${n}-0-${suffix}` }, sk: { S: 'tx' } } }),
+      new GetItemCommand({ TableName: coordinatorTable, Key: { pk: { S: `TX#bench-${tag}-0-${suffix}` }, sk: { S: 'tx' } } }),
     );
     const recordWru = writeUnits(sample ? itemSize(sample) : 1_024);
     const sfnWruPerTx = 2 * recordWru + 2; // decision + status updates; the open index's insert and delete
-    const messagesPerTx = mode === '2pc' ? 2 * n : n;
-    const transitions = stateTransitions(definition, { kind: 'commit' });
-    const lambdaInvocationsPerTx = 1 + handled / PER_ROW;
-    const perTx = {
+    const sfnSqsPerTx = express ? 0 : mode === '2pc' ? 2 * n : n;
+    const transitions = express ? 0 : stateTransitions(definition, { kind: 'commit' });
+    const lambdaInvocationsPerTx = 1 + phases.length / PER_ROW;
+    const usage: Usage = {
       writeUnits: cost.writeUnits / PER_ROW + sfnWruPerTx,
       readUnits: cost.readUnits / PER_ROW,
-      sqsRequests: cost.sqsRequests / PER_ROW + messagesPerTx,
-      s3Puts: 0,
-      s3Gets: 0,
+      sqsRequests: cost.sqsRequests / PER_ROW + sfnSqsPerTx,
       stateTransitions: transitions,
+      expressRequests: express ? 1 : 0,
+      expressGbSeconds: sum(executions.map((ms) => expressGbSeconds(ms))) / PER_ROW,
       lambdaInvocations: lambdaInvocationsPerTx,
-      lambdaGbSeconds: lambdaInvocationsPerTx * LAMBDA_GB_SECONDS,
+      lambdaGbSeconds: sum([...phases, ...startMs].map((ms) => lambdaGbSeconds(ms, LAMBDA_MB))) / PER_ROW,
     };
+    const money = breakdown(usage);
+    const sorted = [...latencies].sort((x, y) => x - y);
     rows.push({
+      engine,
       mode,
       participants: n,
       transactions: PER_ROW,
@@ -235,22 +348,19 @@ async function main(): Promise<void> {
       aborted,
       conserved,
       txPerSecond: PER_ROW / seconds,
-      p50Ms: percentile(
-        [...latencies].sort((x, y) => x - y),
-        50,
-      ),
-      p99Ms: percentile(
-        [...latencies].sort((x, y) => x - y),
-        99,
-      ),
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
       stateTransitionsPerTx: transitions,
-      wruPerTx: perTx.writeUnits,
-      rruPerTx: perTx.readUnits,
-      sqsRequestsPerTx: perTx.sqsRequests,
+      expressMsPerTx: sum(executions) / PER_ROW,
+      wruPerTx: usage.writeUnits,
+      rruPerTx: usage.readUnits,
+      sqsRequestsPerTx: usage.sqsRequests,
       lambdaInvocationsPerTx,
-      usdPerMillion: usd(perTx) * 1e6,
+      lambdaMsPerTx: sum([...phases, ...startMs]) / PER_ROW,
+      usdPerMillion: sum(Object.values(money)),
+      usd: money,
     });
-    process.stderr.write(`done: ${mode} x${n}\n`);
+    process.stderr.write(`done: ${engine} ${mode} x${n}\n`);
   }
   workers.abort();
 
@@ -296,15 +406,18 @@ async function main(): Promise<void> {
     const [a, b] = [await floorBank.account(`from-${t}`), await floorBank.account(`to-${t}`)];
     if (a.balance + b.balance !== 1_000) floorConserved = false;
   }
-  const floorPerTx = {
+  const floorUsage: Usage = {
     writeUnits: floorCost.writeUnits / PER_ROW,
     readUnits: 0,
     sqsRequests: 0,
-    s3Puts: 0,
-    s3Gets: 0,
+    stateTransitions: 0,
+    expressRequests: 0,
+    expressGbSeconds: 0,
     lambdaInvocations: 1,
-    lambdaGbSeconds: LAMBDA_GB_SECONDS,
+    lambdaGbSeconds: sum(floorLatencies.map((ms) => lambdaGbSeconds(ms, LAMBDA_MB))) / PER_ROW,
   };
+  const floorMoney = breakdown(floorUsage);
+  const floorSorted = [...floorLatencies].sort((x, y) => x - y);
   rows.push({
     mode: 'transactWriteItems',
     participants: 2,
@@ -313,20 +426,17 @@ async function main(): Promise<void> {
     aborted: 0,
     conserved: floorConserved,
     txPerSecond: PER_ROW / floorSeconds,
-    p50Ms: percentile(
-      [...floorLatencies].sort((x, y) => x - y),
-      50,
-    ),
-    p99Ms: percentile(
-      [...floorLatencies].sort((x, y) => x - y),
-      99,
-    ),
+    p50Ms: percentile(floorSorted, 50),
+    p99Ms: percentile(floorSorted, 99),
     stateTransitionsPerTx: 0,
-    wruPerTx: floorPerTx.writeUnits,
+    expressMsPerTx: 0,
+    wruPerTx: floorUsage.writeUnits,
     rruPerTx: 0,
     sqsRequestsPerTx: 0,
     lambdaInvocationsPerTx: 1,
-    usdPerMillion: usd(floorPerTx) * 1e6,
+    lambdaMsPerTx: sum(floorLatencies) / PER_ROW,
+    usdPerMillion: sum(Object.values(floorMoney)),
+    usd: floorMoney,
   });
 
   const floor = rows.find((r) => r.mode === 'transactWriteItems');
@@ -336,32 +446,171 @@ async function main(): Promise<void> {
       r.speedRatioToFloor = r.txPerSecond / floor.txPerSecond;
     }
   }
+
+  const phaseDesigns = await measurePhaseDesigns();
+  await functions.close();
+
   writeFileSync(
     join(root, 'bench', 'results', 'tx.json'),
     `${JSON.stringify(
       {
-        emulator: emulator.kind === 'external' ? endpoint : emulator.kind,
+        emulator: emulator.kind === 'external' ? endpoint : `${emulator.kind} (fresh, ${endpoint})`,
         measuredAt: new Date().toISOString(),
-        note: 'Step Functions transitions, its SQS sends and DynamoDB writes, and Lambda invocations are modelled (see bench/tx.ts); client-side DynamoDB/SQS requests are metered. Lambda cost assumes 128 MB x 100 ms per invocation.',
+        note:
+          "Client-side DynamoDB/SQS requests are metered; Step Functions' own transitions, SQS sends and DynamoDB writes are modelled (bench/tx.ts). " +
+          `Lambda: one invocation per participant message or invocation plus the API call, ${LAMBDA_MB} MB, each for its measured handler time. ` +
+          'Express: one request per execution plus its emulator-reported duration rounded up to 100 ms at 64 MB (MiniStack sleeps 150 ms before every execution, Standard or Express).',
         prices: PRICES,
         rows,
+        phaseDesigns,
       },
       null,
       2,
     )}\n`,
   );
   const f = (x: number, d = 2) => x.toFixed(d);
-  console.log(`\nTransaction benchmark on ${emulator.kind}, ${PER_ROW} transfers per row, ${IN_FLIGHT} in flight\n`);
+  console.log(`\nTransaction benchmark on ${emulator.kind} (fresh), ${PER_ROW} transfers per row, ${IN_FLIGHT} in flight\n`);
   console.log(
-    '| mode | participants | tx | committed | aborted | conserved | tx/s | p50 ms | p99 ms | transitions/tx | WRU/tx | RRU/tx | SQS req/tx | Lambda inv/tx | $/M tx | cost × floor | speed × floor |',
+    '| engine | mode | participants | tx | committed | conserved | tx/s | p50 ms | p99 ms | transitions/tx | Express ms/tx | WRU/tx | RRU/tx | SQS req/tx | Lambda inv/tx | Lambda ms/tx | $/M tx | $ DynamoDB | $ Step Functions | $ Lambda | $ SQS | cost × floor | speed × floor |',
   );
-  console.log(`|${'---|'.repeat(17)}`);
+  console.log(`|${'---|'.repeat(23)}`);
   for (const r of rows) {
     console.log(
-      `| ${r.mode} | ${r.participants} | ${r.transactions} | ${r.committed} | ${r.aborted} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.p99Ms, 0)} | ${r.stateTransitionsPerTx} | ${f(r.wruPerTx, 1)} | ${f(r.rruPerTx, 1)} | ${f(r.sqsRequestsPerTx, 1)} | ${f(r.lambdaInvocationsPerTx, 1)} | ${f(r.usdPerMillion, 0)} | ${r.costRatioToFloor === undefined ? '—' : f(r.costRatioToFloor, 0)} | ${r.speedRatioToFloor === undefined ? '—' : f(r.speedRatioToFloor, 3)} |`,
+      `| ${r.engine ?? '—'} | ${r.mode} | ${r.participants} | ${r.transactions} | ${r.committed} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.p99Ms, 0)} | ${r.stateTransitionsPerTx} | ${f(r.expressMsPerTx, 0)} | ${f(r.wruPerTx, 1)} | ${f(r.rruPerTx, 1)} | ${f(r.sqsRequestsPerTx, 1)} | ${f(r.lambdaInvocationsPerTx, 1)} | ${f(r.lambdaMsPerTx, 0)} | ${f(r.usdPerMillion, 1)} | ${f(r.usd.dynamodb, 1)} | ${f(r.usd.stepFunctions, 1)} | ${f(r.usd.lambda, 1)} | ${f(r.usd.sqs, 1)} | ${r.costRatioToFloor === undefined ? '—' : f(r.costRatioToFloor, 1)} | ${r.speedRatioToFloor === undefined ? '—' : f(r.speedRatioToFloor, 3)} |`,
+    );
+  }
+  console.log('\nParticipant phase designs (a debit: prepare + commit, each on its own account, then on one account with history):\n');
+  console.log(
+    '| design | WRU per phase | requests per phase | account item bytes after 0 / 100 / 1000 transactions | WRU per write after 1000 |',
+  );
+  console.log('|---|---|---|---|---|');
+  for (const d of phaseDesigns) {
+    console.log(
+      `| ${d.design} | ${f(d.wruPerPhase)} | ${f(d.requestsPerPhase)} | ${d.itemBytesAfter.join(' / ')} | ${f(d.wruPerWriteAfter1000)} |`,
     );
   }
   await emulator.stop();
+}
+
+/**
+ * The two designs of a participant phase, measured on the same emulator:
+ *  - two-item: the participant record is an item of its own, written in one TransactWriteItems with
+ *    the business write (what the library does: 2 items, billed 2x);
+ *  - on-item: the hold and the record live on the account item itself, keyed by transaction and
+ *    epoch, and a phase is one conditional UpdateItem (condition: the record's state and epoch).
+ * Both keep a final record per transaction (the tombstone that refuses a late prepare, T4): the
+ * two-item design in items of their own, the on-item design on the account, which grows.
+ */
+async function measurePhaseDesigns() {
+  const table = await createPlainTable(dynamodb, `phase-designs-${suffix}`);
+  const key = (id: string) => ({ pk: { S: `ACCOUNT#${id}` }, sk: { S: 'account' } });
+  const open = async (id: string) =>
+    dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key(id),
+        UpdateExpression: 'SET balance = :b, held = :z, available = :b, txs = :empty',
+        ExpressionAttributeValues: { ':b': { N: '1000000' }, ':z': { N: '0' }, ':empty': { M: {} } },
+      }),
+    );
+  const twoItem = async (account: string, txId: string) => {
+    for (const [phase, expression] of [
+      ['PREPARED', 'SET held = held + :a, available = available - :a'],
+      ['COMMITTED', 'SET balance = balance - :a, held = held - :a'],
+    ] as const) {
+      await dynamodb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: table,
+                Key: key(account),
+                UpdateExpression: expression,
+                ConditionExpression: 'available >= :a',
+                ExpressionAttributeValues: { ':a': { N: '1' } },
+              },
+            },
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  pk: { S: 'TXP#0' },
+                  sk: { S: `${txId}#debit` },
+                  txId: { S: txId },
+                  participant: { S: 'debit' },
+                  state: { S: phase },
+                  epoch: { N: '1' },
+                  payload: { S: JSON.stringify({ kind: 'debit', accountId: account, amount: 1 }) },
+                  updatedAt: { N: String(Date.now()) },
+                },
+              },
+            },
+          ],
+        }),
+      );
+    }
+  };
+  const onItem = async (account: string, txId: string) => {
+    const names = { '#tx': `${txId}#debit` };
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key(account),
+        UpdateExpression: 'SET held = held + :a, available = available - :a, txs.#tx = :rec',
+        ConditionExpression: 'available >= :a AND attribute_not_exists(txs.#tx)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':a': { N: '1' }, ':rec': { S: 'P:1' } },
+      }),
+    );
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key(account),
+        UpdateExpression: 'SET balance = balance - :a, held = held - :a, txs.#tx = :rec',
+        ConditionExpression: 'txs.#tx = :was',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':a': { N: '1' }, ':rec': { S: 'C:1' }, ':was': { S: 'P:1' } },
+      }),
+    );
+  };
+  const results = [];
+  for (const [design, run] of [
+    ['two-item transaction (kept)', twoItem],
+    ['one conditional update of the account item', onItem],
+  ] as const) {
+    // Fresh accounts: the cost of a phase on an account without history.
+    const before = meter.snapshot();
+    for (let t = 0; t < 20; t++) {
+      await open(`${design[0]}-fresh-${t}-${suffix}`);
+    }
+    const afterOpen = meter.snapshot();
+    for (let t = 0; t < 20; t++) await run(`${design[0]}-fresh-${t}-${suffix}`, `fresh-${t}-${suffix}`);
+    const fresh = CostMeter.diff(meter.snapshot(), afterOpen);
+    void before;
+    // One account with history: how its item grows, and what a write on it then costs.
+    const hot = `${design[0]}-hot-${suffix}`;
+    await open(hot);
+    const sizes: number[] = [];
+    const sizeOf = async () =>
+      itemSize((await dynamodb.send(new GetItemCommand({ TableName: table, Key: key(hot), ConsistentRead: true }))).Item ?? {});
+    sizes.push(await sizeOf());
+    for (let t = 0; t < 1000; t++) {
+      await run(hot, `tx-${String(t).padStart(4, '0')}-0123456789abcdef-${suffix}`);
+      if (t === 99) sizes.push(await sizeOf());
+    }
+    sizes.push(await sizeOf());
+    const lastBefore = meter.snapshot();
+    await run(hot, `last-${suffix}`);
+    const last = CostMeter.diff(meter.snapshot(), lastBefore);
+    results.push({
+      design,
+      wruPerPhase: fresh.writeUnits / 40,
+      requestsPerPhase: fresh.dynamoWriteRequests / 40,
+      itemBytesAfter: sizes,
+      wruPerWriteAfter1000: last.writeUnits / last.dynamoWriteRequests,
+    });
+  }
+  return results;
 }
 
 await main();

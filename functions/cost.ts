@@ -5,7 +5,9 @@
  */
 export { COST_METER_MIDDLEWARE, CostMeter, type CostSnapshot } from './adapters/cost-meter.js';
 export {
+  expressGbSeconds,
   itemSize,
+  lambdaGbSeconds,
   PRICES,
   readUnits,
   sqsBilledRequests,

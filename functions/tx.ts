@@ -11,10 +11,13 @@ export {
   OPEN_INDEX,
   type RegisteredStateMachine,
   registerStateMachines,
+  type StartOptions,
   type TransactionView,
 } from './adapters/tx/coordinator.js';
 export {
   type CoordinatorEnvelope,
+  type DirectReply,
+  directInvokeHandler,
   type HandleResult,
   Participant,
   type ParticipantHandlers,
@@ -27,17 +30,29 @@ export {
   sqsBatchHandler,
 } from './adapters/tx/participant.js';
 export { Sweeper, type SweeperOptions, type SweepResult } from './adapters/tx/sweeper.js';
-export { type AslResources, buildStateMachine, type CrashWindowPauses, Decision, type ExecutionInput, TxStatus } from './core/tx/asl.js';
+export {
+  type AslResources,
+  buildStateMachine,
+  type CrashWindowPauses,
+  Decision,
+  type ExecutionInput,
+  type ParticipantAddress,
+  TxStatus,
+} from './core/tx/asl.js';
 export {
   DEFAULT_COMPLETION_RETRY,
   DEFAULT_TRANSPORT_RETRY,
   defineTransaction,
+  EXPRESS_DEFAULT_COMPLETION_RETRY,
+  EXPRESS_DEFAULT_TIMEOUT_SECONDS,
+  EXPRESS_EXECUTION_LIMIT_SECONDS,
   type ParticipantSpec,
   type RetryPolicy,
   type TransactionDefinition,
+  TxEngine,
   TxMode,
   transactionBudgetSeconds,
 } from './core/tx/definition.js';
 export type { LeaderLease } from './core/tx/election.js';
-export { PhaseContention, TransactionConfigurationError } from './core/tx/errors.js';
+export { PhaseContention, PhaseStepFailed, TransactionConfigurationError } from './core/tx/errors.js';
 export { type ParticipantRecord, ParticipantState, Phase, type Reply, ReplyError } from './core/tx/participant-state.js';

@@ -12,13 +12,16 @@ import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator.js';
 import { EnvVar } from '../../functions/config/variables.js';
 import { buildStateMachine } from '../../functions/core/tx/asl.js';
-import type { TransactionDefinition } from '../../functions/core/tx/definition.js';
+import { type TransactionDefinition, TxEngine } from '../../functions/core/tx/definition.js';
 import { ConcordFunction } from './function.js';
 import { grantTable } from './grants.js';
 import { concordTable } from './storage.js';
 
 export interface TransactionCoordinatorProps {
-  /** The transaction types; one Standard state machine each, generated from the definition. */
+  /**
+   * The transaction types; one state machine each, generated from the definition: Standard or
+   * Express as the definition's `engine` says.
+   */
   readonly definitions: readonly TransactionDefinition[];
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -45,14 +48,18 @@ export interface ParticipantServiceOptions {
 }
 
 export interface ParticipantService {
-  readonly queue: sqs.Queue;
-  readonly deadLetterQueue: sqs.Queue;
+  /** Where the standard engine's state machines send phase messages; absent without a standard type. */
+  readonly queue?: sqs.Queue;
+  readonly deadLetterQueue?: sqs.Queue;
+  /** The function the express engine's state machines invoke (the handler itself). */
+  readonly functionName: string;
 }
 
 /**
  * The 2PC/saga coordinator: the transaction table (records, decisions, parked compensations, the
- * sweeper's lease, and the sparse `open` index), one state machine per transaction type, the
- * participant services' queues with their DLQs, and the sweeper on a schedule.
+ * sweeper's lease, and the sparse `open` index), one state machine per transaction type (Standard
+ * or Express), the participant services (for standard types their queues with DLQs; for express
+ * types the permission to invoke them), and the sweeper on a schedule.
  */
 export class TransactionCoordinator extends Construct {
   public readonly table: dynamodb.Table;
@@ -75,13 +82,15 @@ export class TransactionCoordinator extends Construct {
     });
 
     for (const definition of props.definitions) {
+      const express = definition.engine === TxEngine.Express;
       const logGroup = new logs.LogGroup(this, `${definition.name}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
       const machine = new sfn.StateMachine(this, definition.name, {
-        stateMachineType: sfn.StateMachineType.STANDARD,
+        stateMachineType: express ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
         definitionBody: sfn.DefinitionBody.fromString(buildStateMachine(definition, { coordinatorTable: this.table.tableName })),
+        // Express keeps no execution history: its log is the only record of what a run did.
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
         tracingEnabled: true,
-        comment: `Concord ${definition.mode} coordinator for ${definition.name}`,
+        comment: `Concord ${definition.mode} coordinator (${definition.engine}) for ${definition.name}`,
       });
       // What the generated states call: the transaction record (decision, status, parked items).
       machine.addToRolePolicy(
@@ -91,6 +100,7 @@ export class TransactionCoordinator extends Construct {
         }),
       );
       this.stateMachines[definition.name] = machine;
+      this.engines.set(definition.name, definition.engine);
     }
 
     this.sweeper = new ConcordFunction(this, 'Sweeper', {
@@ -104,8 +114,10 @@ export class TransactionCoordinator extends Construct {
       },
     });
     grantTable(this.table, this.sweeper, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], { index: OPEN_INDEX });
-    for (const machine of Object.values(this.stateMachines)) {
+    for (const [name, machine] of Object.entries(this.stateMachines)) {
       machine.grantStartExecution(this.sweeper);
+      // StopExecution is for Standard workflows only; an Express run is never stopped (it is a harmless duplicate).
+      if (this.engineOf(name) === TxEngine.Express) continue;
       this.sweeper.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['states:StopExecution'],
@@ -126,12 +138,42 @@ export class TransactionCoordinator extends Construct {
     });
   }
 
+  private readonly engines = new Map<string, TxEngine>();
+
+  private engineOf(type: string): TxEngine {
+    return this.engines.get(type) ?? TxEngine.Standard;
+  }
+
+  private machinesOf(engine: TxEngine): sfn.StateMachine[] {
+    return Object.entries(this.stateMachines)
+      .filter(([name]) => this.engineOf(name) === engine)
+      .map(([, machine]) => machine);
+  }
+
   /**
-   * A participant service: its queue (and DLQ) that the state machines send phase messages to,
-   * `handler` subscribed with partial batch responses and invoked on a schedule for in-doubt
-   * resolution, and the grants it needs (answer task tokens, read decisions).
+   * A participant service, one `handler` for both engines (`participantLambdaHandler`): for the
+   * standard types a queue (and DLQ) their state machines send phase messages to, `handler`
+   * subscribed with partial batch responses and allowed to answer task tokens; for the express
+   * types the permission for their state machines to invoke `handler`; for all, the schedule for
+   * in-doubt resolution and the read of decisions.
    */
   addParticipantService(name: string, handler: lambda.Function, options: ParticipantServiceOptions = {}): ParticipantService {
+    const viaQueue = this.machinesOf(TxEngine.Standard);
+    const invoked = this.machinesOf(TxEngine.Express);
+    // The function itself (the ASL invokes it unqualified), not its versions and aliases (`:*`).
+    for (const machine of invoked) {
+      machine.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [handler.functionArn] }));
+    }
+    grantTable(this.table, handler, ['dynamodb:GetItem']);
+    new events.Rule(this, `${name}InDoubtSchedule`, {
+      schedule: events.Schedule.rate(options.resolveInDoubtEvery ?? Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(handler)],
+    });
+    if (viaQueue.length === 0) {
+      const service = { functionName: handler.functionName };
+      this.participants[name] = service;
+      return service;
+    }
     const deadLetterQueue = new sqs.Queue(this, `${name}Dlq`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -146,24 +188,20 @@ export class TransactionCoordinator extends Construct {
       removalPolicy: this.removalPolicy,
     });
     handler.addEventSource(new SqsEventSource(queue, { batchSize: options.batchSize ?? 10, reportBatchItemFailures: true }));
-    for (const machine of Object.values(this.stateMachines)) {
+    for (const machine of viaQueue) {
       queue.grantSendMessages(machine);
       machine.grantTaskResponse(handler);
     }
-    grantTable(this.table, handler, ['dynamodb:GetItem']);
-    new events.Rule(this, `${name}InDoubtSchedule`, {
-      schedule: events.Schedule.rate(options.resolveInDoubtEvery ?? Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(handler)],
-    });
-    const service = { queue, deadLetterQueue };
+    const service = { queue, deadLetterQueue, functionName: handler.functionName };
     this.participants[name] = service;
     return service;
   }
 
-  /** Start transactions and read them (the API): the record, the executions, the view. */
+  /** Start transactions and read them (the API): the record, the executions (Express ones also synchronously), the view. */
   grantStart(grantee: iam.IGrantable): void {
     grantTable(this.table, grantee, ['dynamodb:PutItem', 'dynamodb:GetItem']);
     for (const machine of Object.values(this.stateMachines)) machine.grantStartExecution(grantee);
+    for (const machine of this.machinesOf(TxEngine.Express)) machine.grantStartSyncExecution(grantee);
   }
 
   /** Environment variables for the API and tools. */

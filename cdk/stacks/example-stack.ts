@@ -1,7 +1,8 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BANK_NAMES, transferDefinition } from '../../functions/bank/transfer.js';
+import { BANK_NAMES, TRANSFER_DEFINITIONS } from '../../functions/bank/transfer.js';
 import { EnvVar } from '../../functions/config/variables.js';
 import { ConcordFunction } from '../constructs/function.js';
 import { grantTable } from '../constructs/grants.js';
@@ -46,10 +47,11 @@ export class ConcordExampleStack extends Stack {
     this.queue.addConsumer(consumer, { queues: EXAMPLE_CONSUMED_QUEUES });
 
     this.coordinator = new TransactionCoordinator(this, 'Coordinator', {
-      definitions: [transferDefinition('2pc'), transferDefinition('saga')],
+      // Both modes on both engines: the API picks one per transfer (`engine`, `wait`).
+      definitions: TRANSFER_DEFINITIONS,
       removalPolicy,
     });
-    const banks: Record<string, { table: string; queueUrl: string }> = {};
+    const banks: Record<string, { table: string; queueUrl: string; functionName: string }> = {};
     for (const bank of BANK_NAMES) {
       const table = concordTable(this, `${bank}Table`, { removalPolicy });
       const participant = new ConcordFunction(this, `${bank}Participant`, {
@@ -70,7 +72,7 @@ export class ConcordExampleStack extends Stack {
       ]);
       const service = this.coordinator.addParticipantService(bank, participant);
       this.bankTables[bank] = table;
-      banks[bank] = { table: table.tableName, queueUrl: service.queue.queueUrl };
+      banks[bank] = { table: table.tableName, queueUrl: (service.queue as sqs.Queue).queueUrl, functionName: service.functionName };
     }
 
     this.api = new ConcordApi(this, 'Api', {

@@ -1,5 +1,6 @@
 import { type Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { TRANSFER_DEFINITIONS } from '../../functions/bank/transfer.js';
 
 /**
  * cdk-nag AwsSolutions findings reviewed and accepted. Each names the finding it accepts (never a
@@ -11,7 +12,7 @@ export function acknowledgeReviewedFindings(stack: Stack, options: { localEmulat
     const scope = at(path);
     if (scope) Validations.of(scope).acknowledge({ id, reason });
   };
-  for (const machine of ['transfer-2pc', 'transfer-saga']) {
+  for (const machine of TRANSFER_DEFINITIONS.map((d) => d.name)) {
     acknowledge(
       `Coordinator/${machine}/Role`,
       'AwsSolutions-IAM5[Resource::*]',

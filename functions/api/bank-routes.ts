@@ -7,7 +7,7 @@
  * nothing. So POST /v1/transfers costs one coordinator write, and a transfer from an unknown
  * account is accepted (202) and ends ABORTED with the reason "no account ...".
  */
-import { NotFoundError } from 'concord-aws';
+import { NotFoundError, ValidationError } from 'concord-aws';
 import type { ExecutionInput, TransactionView } from 'concord-aws/tx';
 import { ErrorCode } from './errors.js';
 import type { ApiDeps } from './ports.js';
@@ -32,14 +32,23 @@ import {
 import { readableAbortReason } from './transfer-reason.js';
 
 export function bankRoutes(deps: ApiDeps): AnyRoute[] {
-  const { banks, coordinator, transferTypes } = deps;
-  const transferTypeNames = new Set<string>(Object.values(transferTypes));
+  const { banks, coordinator, transferTypes, expressTransferTypes } = deps;
+  const transferTypeNames = new Set<string>([...Object.values(transferTypes), ...Object.values(expressTransferTypes ?? {})]);
 
-  /** Definition order (transferDefinition): `debit` then `credit`. */
+  /** The transaction type a transfer runs as: its mode on its engine (express when it waits). */
+  function typeOf(transfer: TransferBody): string {
+    const engine = transfer.engine ?? (transfer.wait ? 'express' : 'standard');
+    if (engine === 'standard') return transferTypes[transfer.mode];
+    if (!expressTransferTypes) throw new ValidationError('engine', 'this deployment runs transfers on the standard engine only');
+    return expressTransferTypes[transfer.mode];
+  }
+
+  /** Definition order (transferDefinition): `debit` then `credit`. Both addresses: the type's engine picks one. */
   function legsOf(transfer: TransferBody): ExecutionInput['participants'] {
     const leg = (name: 'debit' | 'credit', bank: BankName, accountId: string) => {
       const payload: TransferLegPayload = { kind: name, accountId, amount: transfer.amount, bank };
-      return { name, queueUrl: banks[bank].queueUrl, payload };
+      const { queueUrl, functionName } = banks[bank];
+      return { name, queueUrl, ...(functionName !== undefined ? { functionName } : {}), payload };
     };
     return [leg('debit', transfer.from.bank, transfer.from.id), leg('credit', transfer.to.bank, transfer.to.id)];
   }
@@ -96,14 +105,20 @@ export function bankRoutes(deps: ApiDeps): AnyRoute[] {
       method: 'post',
       path: '/v1/transfers',
       operationId: 'startTransfer',
-      summary: 'Start a transfer (2PC by default). A repeated `transferId` returns the transfer started first.',
+      summary:
+        'Start a transfer (2PC on the standard engine by default; `"wait": true` runs it on the express engine and answers when it ended). A repeated `transferId` returns the transfer started first.',
       tag: 'bank',
       body: transferBody,
-      success: { status: 202, description: 'Started; poll GET /v1/transfers/{id} for the outcome.', schema: transferAcceptedResponse },
+      success: {
+        status: 202,
+        description:
+          'Started; poll GET /v1/transfers/{id} for the outcome. With `"wait": true`, answered once the transfer ended: `status` is final (PENDING only if the run was cut short; the sweeper finishes it).',
+        schema: transferAcceptedResponse,
+      },
       errors: [],
       handle: async ({ body }) => {
         const transferId = body.transferId ?? deps.newId();
-        const started = await coordinator.start(transferTypes[body.mode], transferId, legsOf(body));
+        const started = await coordinator.start(typeOf(body), transferId, legsOf(body), { wait: body.wait });
         return { transferId: started.txId, status: started.status, duplicate: started.duplicate };
       },
     }),

@@ -4,7 +4,12 @@ import { BANK_NAMES, type BankName, TRANSFER_DEFINITIONS } from '../bank/transfe
 import { json, object, optional, readEnv, required } from '../config/env.js';
 import { EnvVar } from '../config/variables.js';
 
-const bankEnv = object({ table: required, queueUrl: z.url({ error: (issue) => (issue.input === undefined ? 'is not set' : undefined) }) });
+const bankEnv = object({
+  table: required,
+  queueUrl: z.url({ error: (issue) => (issue.input === undefined ? 'is not set' : undefined) }),
+  /** The bank's participant Lambda, which the express state machines invoke. */
+  functionName: required,
+});
 
 const apiEnv = {
   [EnvVar.QueueTable]: required,

@@ -4,9 +4,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createQueueService } from 'concord-aws/queue';
-import { Coordinator, Participant, registerStateMachines, type TxMode } from 'concord-aws/tx';
+import { Coordinator, Participant, registerStateMachines, TxEngine, TxMode } from 'concord-aws/tx';
 import { Bank, type TransferLeg } from '../bank/bank.js';
-import { transferDefinition } from '../bank/transfer.js';
+import { TRANSFER_DEFINITIONS } from '../bank/transfer.js';
 import type { ApiConfig } from './config.js';
 import type { ApiDeps, BankDeps } from './ports.js';
 import { BANK_NAMES, type BankName } from './schemas.js';
@@ -17,16 +17,30 @@ export interface AwsClients {
   readonly s3: S3Client;
 }
 
-export function awsClients(): AwsClients {
-  return { dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}), s3: new S3Client({}) };
+export function awsClients(env: Readonly<Record<string, string | undefined>> = process.env): AwsClients {
+  return { dynamodb: new DynamoDBClient({}), sfn: new SFNClient(sfnClientConfig(env)), s3: new S3Client({}) };
+}
+
+/**
+ * StartSyncExecution is served by `sync-states.<region>.amazonaws.com`: the SDK prepends `sync-`
+ * to the endpoint's host. With an endpoint of one's own (AWS_ENDPOINT_URL: a local emulator), that
+ * host does not exist, so the prefix is left off. On AWS the variable is unset: nothing changes.
+ */
+export function sfnClientConfig(env: Readonly<Record<string, string | undefined>>): { disableHostPrefix?: boolean } {
+  return env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {};
 }
 
 export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients()): ApiDeps {
-  const definitions = { '2pc': transferDefinition('2pc'), saga: transferDefinition('saga') } satisfies Record<TxMode, unknown>;
-  // Every type the API starts must have its state machine: registerStateMachines says which one does not.
-  const stateMachines = registerStateMachines(Object.values(definitions), config.CONCORD_STATE_MACHINES);
+  // The configuration schema requires an ARN for every TRANSFER_DEFINITIONS name.
+  const stateMachines = registerStateMachines(TRANSFER_DEFINITIONS, config.CONCORD_STATE_MACHINES);
+  const typeOf = (engine: TxEngine, mode: TxMode): string => {
+    const definition = TRANSFER_DEFINITIONS.find((d) => d.engine === engine && d.mode === mode);
+    if (!definition) throw new Error(`no ${engine} ${mode} transfer in TRANSFER_DEFINITIONS`);
+    return definition.name;
+  };
+  const typesOf = (engine: TxEngine) => ({ '2pc': typeOf(engine, TxMode.TwoPhaseCommit), saga: typeOf(engine, TxMode.Saga) });
   const bank = (name: BankName): BankDeps => {
-    const { table, queueUrl } = config.CONCORD_BANKS[name];
+    const { table, queueUrl, functionName } = config.CONCORD_BANKS[name];
     const service = new Bank(name, clients.dynamodb, table);
     const handlers = service.handlers();
     return {
@@ -40,6 +54,7 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
         coordinatorTable: config.CONCORD_COORDINATOR_TABLE,
       }),
       queueUrl,
+      functionName,
     };
   };
   const bucket = config.CONCORD_CLAIM_CHECK_BUCKET;
@@ -65,7 +80,8 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
       stateMachines,
     }),
     banks: Object.fromEntries(BANK_NAMES.map((name) => [name, bank(name)])) as Record<BankName, BankDeps>,
-    transferTypes: { '2pc': definitions['2pc'].name, saga: definitions.saga.name },
+    transferTypes: typesOf(TxEngine.Standard),
+    expressTransferTypes: typesOf(TxEngine.Express),
     newId: randomUUID,
   };
 }

@@ -17,8 +17,10 @@ export interface BankDeps {
   readonly bank: BankPort;
   /** Reads the bank's participant records (the transfer view's per-leg state). */
   readonly participant: ParticipantPort;
-  /** The bank's SQS queue: where the coordinator sends this bank's legs. */
+  /** The bank's SQS queue: where the standard engine sends this bank's legs. */
   readonly queueUrl: string;
+  /** The bank's participant Lambda: what the express engine invokes. Absent: no express transfers. */
+  readonly functionName?: string;
 }
 
 /** Fits @aws-lambda-powertools/logger's Logger. */
@@ -33,6 +35,8 @@ export interface ApiDeps {
   readonly banks: Readonly<Record<BankName, BankDeps>>;
   /** The registered state-machine (transaction type) names: transferDefinition(mode).name. */
   readonly transferTypes: Readonly<Record<TxMode, string>>;
+  /** The express engine's transfer types, by mode. Absent: transfers run on the standard engine only. */
+  readonly expressTransferTypes?: Readonly<Record<TxMode, string>>;
   /** Transfer ids when the caller gives none, and references for logged internal errors. Must match [A-Za-z0-9_-]{1,80}. */
   readonly newId: () => string;
   readonly logger?: ApiLogger;

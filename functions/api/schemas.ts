@@ -4,7 +4,7 @@
  * The OpenAPI document is generated from these same objects (openapi.ts).
  */
 
-import { ParticipantState, TxMode, TxStatus } from 'concord-aws/tx';
+import { ParticipantState, TxEngine, TxMode, TxStatus } from 'concord-aws/tx';
 import { z } from 'zod';
 import { BANK_NAMES, type BankName } from '../bank/transfer.js';
 import {
@@ -150,6 +150,7 @@ export const accountReadResponse = accountResponse.extend({ consistency: consist
 
 const accountRef = z.object({ bank: bankNameSchema, id: accountIdSchema }).strict();
 export const transferModeSchema = z.enum([TxMode.TwoPhaseCommit, TxMode.Saga]);
+export const transferEngineSchema = z.enum([TxEngine.Standard, TxEngine.Express]);
 export const transferBody = z
   .object({
     from: accountRef,
@@ -157,10 +158,21 @@ export const transferBody = z
     to: accountRef.meta({ description: 'The account credited; must differ from `from`.' }),
     amount: money.positive(),
     mode: transferModeSchema.default(TxMode.TwoPhaseCommit),
+    /** The coordinator's engine; default: `express` when `wait` is true, else `standard`. */
+    engine: transferEngineSchema.optional(),
+    /**
+     * Answer when the transfer has ended, with its final status (express engine only: one
+     * StartSyncExecution). A run cut short answers PENDING and the sweeper finishes it.
+     */
+    wait: z.boolean().default(false),
     /** Makes the request idempotent: a repeat returns the transfer started first. */
     transferId: transactionIdSchema.optional(),
   })
   .strict()
+  .refine((t) => !(t.wait && t.engine === TxEngine.Standard), {
+    path: ['wait'],
+    message: 'needs the express engine: the standard engine cannot run a transfer synchronously',
+  })
   .refine((t) => t.from.bank !== t.to.bank || t.from.id !== t.to.id, {
     path: ['to'],
     message: 'must be a different account from `from`',
@@ -223,6 +235,7 @@ export const transactionViewResponse = z
     txId: z.string(),
     type: z.string(),
     mode: z.string(),
+    engine: z.string().optional(),
     status: txStatusSchema,
     epoch: z.number().int(),
     participants: z.array(z.object({ name: z.string(), payload: z.unknown() }).strict()),

@@ -90,7 +90,26 @@ export const PRICES = {
   lambdaRequest: 0.2e-6,
   /** arm64, per GB-second. */
   lambdaArmGbSecond: 0.0000133334,
+  /** Step Functions Express: per execution started (StartExecution, StartSyncExecution). */
+  stepFunctionsExpressRequest: 1e-6,
+  /** Step Functions Express: per GB-second of execution (first tier, up to 1,000 GB-hours a month). */
+  stepFunctionsExpressGbSecond: 0.00001667,
 } as const;
+
+/**
+ * GB-seconds one Express execution bills: its duration rounded up to the next 100 ms, times the
+ * memory it used rounded up to the next 64 MB (64 MB at least: a transaction's state is a few KB).
+ */
+export function expressGbSeconds(durationMs: number, memoryMb = 64): number {
+  const billedMs = Math.max(100, Math.ceil(durationMs / 100) * 100);
+  const billedMb = Math.max(64, Math.ceil(memoryMb / 64) * 64);
+  return (billedMs / 1000) * (billedMb / 1024);
+}
+
+/** GB-seconds one Lambda invocation bills: its duration rounded up to the next millisecond, times its memory. */
+export function lambdaGbSeconds(durationMs: number, memoryMb: number): number {
+  return (Math.max(1, Math.ceil(durationMs)) / 1000) * (memoryMb / 1024);
+}
 
 export interface UsageTotals {
   readonly writeUnits: number;
@@ -102,6 +121,8 @@ export interface UsageTotals {
   readonly stateTransitions?: number;
   readonly lambdaInvocations?: number;
   readonly lambdaGbSeconds?: number;
+  readonly expressRequests?: number;
+  readonly expressGbSeconds?: number;
 }
 
 export function usd(u: UsageTotals): number {
@@ -114,7 +135,9 @@ export function usd(u: UsageTotals): number {
     u.s3Gets * PRICES.s3GetRequest +
     (u.stateTransitions ?? 0) * PRICES.stepFunctionsTransition +
     (u.lambdaInvocations ?? 0) * PRICES.lambdaRequest +
-    (u.lambdaGbSeconds ?? 0) * PRICES.lambdaArmGbSecond
+    (u.lambdaGbSeconds ?? 0) * PRICES.lambdaArmGbSecond +
+    (u.expressRequests ?? 0) * PRICES.stepFunctionsExpressRequest +
+    (u.expressGbSeconds ?? 0) * PRICES.stepFunctionsExpressGbSecond
   );
 }
 

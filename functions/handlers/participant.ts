@@ -1,7 +1,8 @@
 /**
- * A bank as a transaction participant: an SQS-triggered Lambda with partial batch responses, also
- * invoked on a schedule to settle in-doubt transactions (T3). One function per bank; it plays every
- * leg role (debit, credit) of both transfer definitions.
+ * A bank as a transaction participant, for both engines: an SQS-triggered Lambda with partial
+ * batch responses (standard), invoked directly by the express state machines, and invoked on a
+ * schedule to settle in-doubt transactions (T3). One function per bank; it plays every leg role
+ * (debit, credit) of every transfer definition.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';

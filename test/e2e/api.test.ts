@@ -152,6 +152,37 @@ describe('the deployed system, through its HTTP API', () => {
     });
   }
 
+  for (const mode of ['2pc', 'saga'] as const) {
+    it(`${mode} on the express engine, "wait": true: the answer carries the final status (the deployed participant Lambdas invoked directly)`, async () => {
+      const [a, b] = [unique('alice'), unique('bob')];
+      expect((await call('POST', '/v1/accounts', { bank: 'bank-a', id: a, balance: 1_000 })).status).toBe(201);
+      expect((await call('POST', '/v1/accounts', { bank: 'bank-b', id: b, balance: 0 })).status).toBe(201);
+      const transfer = (amount: number) =>
+        call('POST', '/v1/transfers', { from: { bank: 'bank-a', id: a }, to: { bank: 'bank-b', id: b }, amount, mode, wait: true });
+      const ok = await transfer(300);
+      expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+      expect(ok.body).toMatchObject({ status: 'COMMITTED', duplicate: false });
+      const refused = await transfer(5_000);
+      expect(refused.body).toMatchObject({ status: 'ABORTED' });
+      expect((await call('GET', `/v1/transfers/${refused.body.transferId}`)).body.reason).toContain('insufficient funds');
+      expect((await call('GET', `/v1/accounts/bank-a/${a}`)).body).toMatchObject({ balance: 700, held: 0 });
+      expect((await call('GET', `/v1/accounts/bank-b/${b}`)).body).toMatchObject({ balance: 300, held: 0 });
+      expect((await call('GET', `/v1/transactions/${ok.body.transferId}`)).body).toMatchObject({ engine: 'express', decision: 'COMMIT' });
+    });
+  }
+
+  it('"wait": true on the standard engine is refused, naming the field', async () => {
+    const reply = await call('POST', '/v1/transfers', {
+      from: { bank: 'bank-a', id: 'a' },
+      to: { bank: 'bank-b', id: 'b' },
+      amount: 1,
+      engine: 'standard',
+      wait: true,
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toMatchObject({ code: 'ValidationError', field: 'wait' });
+  });
+
   it('bad input gets the documented 4xx and writes nothing', async () => {
     const queue = unique('bad');
     const badJson = await call('POST', `/v1/queues/${queue}/messages`, '{"body": ');

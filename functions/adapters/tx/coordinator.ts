@@ -3,24 +3,35 @@
  * (core/tx/asl.ts); this writes the transaction record it works on, starts the execution, and
  * reads the record back.
  *
- * Transaction record: pk `TX#<txId>`, sk `tx` — type, mode, status, epoch, deadline, the execution
- * input (so the sweeper can re-drive it), the decision once made, and while the transaction is
- * open `ob`/`dl`, the keys of the sparse `open` index the sweeper queries.
+ * Transaction record (core/tx/record.ts): pk `TX#<txId>`, sk `tx` — type, mode, engine, status,
+ * epoch, deadline, the execution input (so the sweeper can re-drive it), the decision once made,
+ * and while the transaction is open `ob`/`dl`, the keys of the sparse `open` index the sweeper
+ * queries.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { type SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock.js';
 import { bytesToBase64Url } from '../../core/encoding.js';
 import { NotFoundError, quote, ValidationError } from '../../core/errors.js';
 import { murmur3 } from '../../core/hashing.js';
 import type { ExecutionInput, TxStatus } from '../../core/tx/asl.js';
-import { type TransactionDefinition, transactionBudgetSeconds } from '../../core/tx/definition.js';
+import { type TransactionDefinition, TxEngine, transactionBudgetSeconds } from '../../core/tx/definition.js';
 import { TransactionConfigurationError } from '../../core/tx/errors.js';
+import {
+  DecisionField,
+  KeyAttr,
+  OPEN_BUCKETS,
+  OPEN_INDEX,
+  openBucketName,
+  TX_RECORD_SORT_KEY,
+  TxField,
+  txRecordPk,
+} from '../../core/tx/record.js';
 import { type Item, isConditionalCheckFailed } from '../dynamodb/errors.js';
 import { cryptoEntropy, systemClock } from '../system.js';
 
-export const OPEN_INDEX = 'open';
-export const OPEN_BUCKETS = 8;
+export { OPEN_BUCKETS, OPEN_INDEX };
+
 const TX_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 export interface RegisteredStateMachine {
@@ -46,6 +57,8 @@ export interface TransactionView {
   readonly txId: string;
   readonly type: string;
   readonly mode: string;
+  /** Absent only in views built by hand (tests); records carry it. */
+  readonly engine?: string;
   readonly status: TxStatus;
   readonly epoch: number;
   readonly participants: ReadonlyArray<{ readonly name: string; readonly payload: unknown }>;
@@ -78,8 +91,17 @@ export function registerStateMachines(
   );
 }
 
-export const txKey = (txId: string): Item => ({ pk: { S: `TX#${txId}` }, sk: { S: 'tx' } });
-export const openBucket = (txId: string) => `OPEN#${murmur3(txId) % OPEN_BUCKETS}`;
+export const txKey = (txId: string): Item => ({ [KeyAttr.pk]: { S: txRecordPk(txId) }, [KeyAttr.sk]: { S: TX_RECORD_SORT_KEY } });
+export const openBucket = (txId: string) => openBucketName(murmur3(txId) % OPEN_BUCKETS);
+
+export interface StartOptions {
+  /**
+   * Run the transaction to its end before answering (StartSyncExecution) and return its final
+   * status. Only the express engine allows it; a run cut short (it failed or hit the 5-minute
+   * limit) answers PENDING, and the sweeper finishes it. @default false
+   */
+  readonly wait?: boolean;
+}
 export const executionName = (txId: string, epoch: number) => (epoch <= 1 ? txId : `${txId}-r${epoch}`);
 
 /** arn:<partition>:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution> (any partition). */
@@ -96,7 +118,8 @@ export class Coordinator {
 
   /**
    * Starts transaction `txId` of type `type`. Idempotent: a second start of the same id (with any
-   * input) returns the first one, marked `duplicate` (the execution name is the transaction id).
+   * input) returns the first one, marked `duplicate` (the record is written once; the execution
+   * name is the transaction id).
    *
    * Crash window C1: the record is written before the execution starts. A crash in between leaves
    * a PENDING record and no execution; the sweeper aborts it after its deadline.
@@ -105,14 +128,30 @@ export class Coordinator {
     type: string,
     txId: string,
     participants: ExecutionInput['participants'],
+    options: StartOptions = {},
   ): Promise<{ txId: string; status: TxStatus; duplicate: boolean }> {
     if (!TX_ID.test(txId)) throw new ValidationError('txId', `must match ${TX_ID.source}, got ${JSON.stringify(txId)}`);
     const machine = this.options.stateMachines[type];
     if (!machine) throw new ValidationError('type', `unknown transaction type ${JSON.stringify(type)}`);
+    const { engine } = machine.definition;
+    if (options.wait && engine !== TxEngine.Express) {
+      throw new ValidationError(
+        'wait',
+        `transaction type ${JSON.stringify(type)} runs on the ${engine} engine, which cannot run synchronously`,
+      );
+    }
     const expected = machine.definition.participants.map((p) => p.name);
     if (participants.map((p) => p.name).join() !== expected.join()) {
       throw new ValidationError('participants', `must be ${expected.join(', ')} in this order`);
     }
+    const address = engine === TxEngine.Express ? 'functionName' : 'queueUrl';
+    participants.forEach((p, i) => {
+      if (!p[address])
+        throw new ValidationError(
+          `participants.${i}.${address}`,
+          `the ${engine} engine reaches ${JSON.stringify(p.name)} by its ${address}`,
+        );
+    });
     const now = this.clock.now();
     const deadline = now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.deadlineSlackMs ?? 5_000);
     const input: ExecutionInput = { txId, epoch: 1, recover: false, participants };
@@ -123,33 +162,39 @@ export class Coordinator {
           TableName: this.options.tableName,
           Item: {
             ...txKey(txId),
-            txId: { S: txId },
-            type: { S: type },
-            mode: { S: machine.definition.mode },
-            status: { S: 'PENDING' },
-            epoch: { N: '1' },
-            createdAt: { N: String(now) },
-            deadline: { N: String(deadline) },
-            ob: { S: openBucket(txId) },
-            dl: { N: String(deadline) },
-            input: { S: JSON.stringify(input) },
-            startNonce: { S: nonce },
+            [TxField.txId]: { S: txId },
+            [TxField.type]: { S: type },
+            [TxField.mode]: { S: machine.definition.mode },
+            [TxField.engine]: { S: engine },
+            [TxField.status]: { S: 'PENDING' },
+            [TxField.epoch]: { N: '1' },
+            [TxField.createdAt]: { N: String(now) },
+            [TxField.deadline]: { N: String(deadline) },
+            [TxField.openBucket]: { S: openBucket(txId) },
+            [TxField.openDeadline]: { N: String(deadline) },
+            [TxField.input]: { S: JSON.stringify(input) },
+            [TxField.startNonce]: { S: nonce },
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: `attribute_not_exists(${KeyAttr.pk})`,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       // Q3: our own put whose response was lost carries our nonce; go on and start the execution.
-      if (error.Item?.startNonce?.S !== nonce) {
-        return { txId, status: (error.Item?.status?.S ?? 'PENDING') as TxStatus, duplicate: true };
+      if (error.Item?.[TxField.startNonce]?.S !== nonce) {
+        return { txId, status: (error.Item?.[TxField.status]?.S ?? 'PENDING') as TxStatus, duplicate: true };
       }
     }
+    const execution = { stateMachineArn: machine.stateMachineArn, name: executionName(txId, 1), input: JSON.stringify(input) };
+    if (options.wait) {
+      // The answer comes when the execution ends; whatever its status, the record says how the
+      // transaction stands (a run that failed after the decision leaves it PENDING for the sweeper).
+      await this.options.sfn.send(new StartSyncExecutionCommand(execution));
+      return { txId, status: (await this.view(txId)).status, duplicate: false };
+    }
     try {
-      await this.options.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name: executionName(txId, 1), input: JSON.stringify(input) }),
-      );
+      await this.options.sfn.send(new StartExecutionCommand(execution));
     } catch (error) {
       // AWS returns the running execution for an identical start; MiniStack says it exists.
       if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
@@ -169,20 +214,27 @@ export class Coordinator {
 const iso = (ms: string | undefined) => new Date(Number(ms ?? 0)).toISOString();
 
 export function viewOf(item: Item): TransactionView {
-  const input = JSON.parse(item.input?.S ?? '{"participants":[]}') as ExecutionInput;
+  const input = JSON.parse(item[TxField.input]?.S ?? '{"participants":[]}') as ExecutionInput;
+  const text = (name: string) => item[name]?.S;
+  const decision = text(DecisionField.decision);
+  const decisionReason = text(DecisionField.decisionReason);
+  const decidedAt = text(DecisionField.decidedAt);
+  const completedAt = text(TxField.completedAt);
   return {
-    txId: item.txId?.S ?? '',
-    type: item.type?.S ?? '',
-    mode: item.mode?.S ?? '',
-    status: (item.status?.S ?? 'PENDING') as TxStatus,
-    epoch: Number(item.epoch?.N ?? 1),
+    txId: text(TxField.txId) ?? '',
+    type: text(TxField.type) ?? '',
+    mode: text(TxField.mode) ?? '',
+    // Records written before the express engine existed are standard ones.
+    engine: text(TxField.engine) ?? TxEngine.Standard,
+    status: (text(TxField.status) ?? 'PENDING') as TxStatus,
+    epoch: Number(item[TxField.epoch]?.N ?? 1),
     participants: input.participants.map((p) => ({ name: p.name, payload: p.payload })),
-    ...(item.decision?.S ? { decision: item.decision.S } : {}),
-    ...(item.decisionReason?.S ? { decisionReason: item.decisionReason.S } : {}),
-    ...(item.decidedAt?.S ? { decidedAt: item.decidedAt.S } : {}),
-    createdAt: iso(item.createdAt?.N),
-    ...(item.completedAt?.S ? { completedAt: item.completedAt.S } : {}),
-    deadline: iso(item.deadline?.N),
-    recoveries: Number(item.recoveries?.N ?? 0),
+    ...(decision ? { decision } : {}),
+    ...(decisionReason ? { decisionReason } : {}),
+    ...(decidedAt ? { decidedAt } : {}),
+    createdAt: iso(item[TxField.createdAt]?.N),
+    ...(completedAt ? { completedAt } : {}),
+    deadline: iso(item[TxField.deadline]?.N),
+    recoveries: Number(item[TxField.recoveries]?.N ?? 0),
   };
 }

@@ -8,12 +8,19 @@
  * record it read. Business conditions that fail (a concurrent transfer spent the money) make the
  * runtime read again and ask the handler again.
  *
- * Crash windows of a participant (T6), each safe because the message is redelivered by SQS until
- * it is deleted, and every step is idempotent:
+ * Two ways in, one protocol: the standard engine's messages arrive over SQS with a task token
+ * (`sqsBatchHandler`), the express engine invokes the Lambda directly and takes the reply as the
+ * invocation's result (`directInvokeHandler`). Both run `Participant.handle`, so one participant
+ * serves both engines with the same records, epochs and tombstones.
+ *
+ * Crash windows of a participant (T6), each safe because the phase comes again (SQS redelivers a
+ * message until it is deleted; the express state machine retries a failed invocation) and every
+ * step is idempotent:
  *   P1 message received, nothing written        -> redelivery runs the phase
  *   P2 phase written, reply not sent            -> redelivery finds the record, sends the reply
  *   P3 reply sent, message not deleted          -> redelivery replies again; the token is spent
- *                                                  (TaskDoesNotExist/InvalidToken), ignored
+ *      (express: reply computed, response lost)    (TaskDoesNotExist/InvalidToken), ignored; express:
+ *                                                  the retried invocation answers from the record
  *   P4 write applied, its response lost         -> the retry's condition fails on our own record,
  *                                                  re-read, reply from the record (Q3-style)
  */
@@ -31,8 +38,9 @@ import type { Clock } from '../../core/clock.js';
 import { bytesToBase64Url } from '../../core/encoding.js';
 import { murmur3 } from '../../core/hashing.js';
 import { Decision } from '../../core/tx/asl.js';
-import { PhaseContention } from '../../core/tx/errors.js';
+import { PhaseContention, PhaseStepFailed } from '../../core/tx/errors.js';
 import {
+  answersWithRefusal,
   isInDoubt,
   type ParticipantRecord,
   ParticipantState,
@@ -42,6 +50,14 @@ import {
   ReplyError,
   replyAfterRun,
 } from '../../core/tx/participant-state.js';
+import {
+  KeyAttr,
+  PARTICIPANT_RECORD_BUCKETS,
+  participantRecordPk,
+  participantRecordSk,
+  TX_RECORD_SORT_KEY,
+  txRecordPk,
+} from '../../core/tx/record.js';
 import { type Item, isTransactionCanceled } from '../dynamodb/errors.js';
 import { cryptoEntropy, systemClock } from '../system.js';
 
@@ -107,12 +123,19 @@ export interface HandleResult {
   readonly lateReply: boolean;
 }
 
-const RECORD_BUCKETS = 8;
 const MAX_ATTEMPTS = 6;
 
-/** Participant records: `TXP#<bucket>` / `<txId>#<participant>`, bucketed so in-doubt ones can be listed. */
+/** Participant records: `TXP#<bucket>` / `<txId>#<participant>` (core/tx/record.ts), bucketed so in-doubt ones can be listed. */
 export function participantRecordKey(txId: string, participant: string): Item {
-  return { pk: { S: `TXP#${murmur3(txId) % RECORD_BUCKETS}` }, sk: { S: `${txId}#${participant}` } };
+  return {
+    [KeyAttr.pk]: { S: participantRecordPk(murmur3(txId) % PARTICIPANT_RECORD_BUCKETS) },
+    [KeyAttr.sk]: { S: participantRecordSk(txId, participant) },
+  };
+}
+
+/** A failure's cause as both engines carry it: the participant, the phase and its reason (JSON). */
+function failureCause(message: CoordinatorEnvelope, reason: string): string {
+  return JSON.stringify({ participant: message.participant, phase: message.phase, reason }).slice(0, 32_000);
 }
 
 function recordOf(item: Item | undefined): (ParticipantRecord & { payload?: unknown; mode?: string; transaction?: string }) | undefined {
@@ -252,8 +275,9 @@ export class Participant<P = unknown> {
 
   /** Sends the reply; true when the coordinator no longer waited for it (a late or replayed message). */
   private async reply(message: CoordinatorEnvelope, reply: Reply): Promise<boolean> {
-    if (!message.taskToken) return false;
+    // P3: the reply is lost (never sent over SQS's task token, or the invocation's answer never arrives).
     this.options.crashPoint?.('P3', message);
+    if (!message.taskToken) return false;
     try {
       if (reply.kind === 'success') {
         const output = JSON.stringify({
@@ -263,9 +287,8 @@ export class Participant<P = unknown> {
         });
         await this.options.sfn.send(new SendTaskSuccessCommand({ taskToken: message.taskToken, output }));
       } else {
-        const cause = JSON.stringify({ participant: message.participant, phase: message.phase, reason: reply.reason });
         await this.options.sfn.send(
-          new SendTaskFailureCommand({ taskToken: message.taskToken, error: reply.error, cause: cause.slice(0, 32_000) }),
+          new SendTaskFailureCommand({ taskToken: message.taskToken, error: reply.error, cause: failureCause(message, reply.reason) }),
         );
       }
       return false;
@@ -289,7 +312,7 @@ export class Participant<P = unknown> {
   async resolveInDoubt(olderThanMs: number): Promise<Array<{ txId: string; participant: string; decision: Decision }>> {
     const resolved: Array<{ txId: string; participant: string; decision: Decision }> = [];
     const cutoff = this.clock.now() - olderThanMs;
-    for (let bucket = 0; bucket < RECORD_BUCKETS; bucket++) {
+    for (let bucket = 0; bucket < PARTICIPANT_RECORD_BUCKETS; bucket++) {
       let startKey: Item | undefined;
       do {
         const page = await this.options.dynamodb.send(
@@ -299,7 +322,7 @@ export class Participant<P = unknown> {
             FilterExpression: '#state = :prepared AND updatedAt < :cutoff',
             ExpressionAttributeNames: { '#state': 'state' },
             ExpressionAttributeValues: {
-              ':pk': { S: `TXP#${bucket}` },
+              ':pk': { S: participantRecordPk(bucket) },
               ':prepared': { S: ParticipantState.Prepared },
               ':cutoff': { N: String(cutoff) },
             },
@@ -315,7 +338,7 @@ export class Participant<P = unknown> {
           const { Item: tx } = await (this.options.coordinatorDynamodb ?? this.options.dynamodb).send(
             new GetItemCommand({
               TableName: this.options.coordinatorTable,
-              Key: { pk: { S: `TX#${txId}` }, sk: { S: 'tx' } },
+              Key: { [KeyAttr.pk]: { S: txRecordPk(txId) }, [KeyAttr.sk]: { S: TX_RECORD_SORT_KEY } },
               ConsistentRead: true,
             }),
           );
@@ -416,6 +439,34 @@ export function sqsBatchHandler(participant: Pick<Participant<unknown>, 'handle'
   };
 }
 
+/**
+ * What a directly invoked participant answers the express state machine: a YES vote or a done
+ * step, or a refusal of phase one (a NO vote, an action that failed for good) with the cause in
+ * the shape the standard engine's SendTaskFailure carries.
+ */
+export type DirectReply =
+  | { readonly ok: true; readonly participant: string; readonly phase: Phase; readonly vote?: 'YES' }
+  | { readonly ok: false; readonly error: ReplyError; readonly cause: string };
+
+/**
+ * The participant as a Lambda the express state machine invokes synchronously (`lambda:invoke`).
+ * The event is the envelope itself (no task token). A refusal in phase one is returned as data,
+ * which the state machine routes; a failure of phase two or of a compensation is thrown
+ * (`PhaseStepFailed`), so that the state's Retry runs it again and, for a compensation, parks it
+ * when the retries run out (T5). Errors `handle` throws (contention, a crash) propagate the same way.
+ */
+export function directInvokeHandler(participant: Pick<Participant<unknown>, 'handle'>) {
+  return async (event: CoordinatorEnvelope): Promise<DirectReply> => {
+    const message = coordinatorMessageSchema.parse(event);
+    const { reply } = await participant.handle(message);
+    if (!reply || reply.kind === 'success') {
+      return { ok: true, participant: message.participant, phase: message.phase, ...(reply?.vote ? { vote: reply.vote } : {}) };
+    }
+    if (answersWithRefusal(message.phase)) return { ok: false, error: reply.error, cause: failureCause(message, reply.reason) };
+    throw new PhaseStepFailed(message.txId, message.participant, message.phase, reply.error, reply.reason);
+  };
+}
+
 /** What EventBridge sends a Lambda on a schedule. */
 export interface ScheduledEvent {
   readonly source: 'aws.events';
@@ -427,19 +478,27 @@ function isScheduledEvent(event: unknown): event is ScheduledEvent {
   return e?.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
 }
 
+function isSqsBatchEvent(event: unknown): event is SqsBatchEvent {
+  return Array.isArray((event as Partial<SqsBatchEvent> | undefined)?.Records);
+}
+
 /**
- * The participant's Lambda entry point: phase messages from SQS (`sqsBatchHandler`), and, on a
- * schedule, in-doubt resolution (T3): transactions held PREPARED for longer than `inDoubtAfterMs`
- * are settled from the coordinator's decision record. Phase two normally arrives by message (a
- * recovery run sends it again); this covers a message that was lost all the same.
+ * The participant's Lambda entry point, for both engines: phase messages from SQS
+ * (`sqsBatchHandler`, the standard engine), a direct invocation carrying one envelope
+ * (`directInvokeHandler`, the express engine), and, on a schedule, in-doubt resolution (T3):
+ * transactions held PREPARED for longer than `inDoubtAfterMs` are settled from the coordinator's
+ * decision record. Phase two normally arrives by message or invocation (a recovery run sends it
+ * again); this covers one that was lost all the same.
  */
 export function participantLambdaHandler(
   participant: Pick<Participant<unknown>, 'handle' | 'resolveInDoubt'>,
   options: { readonly inDoubtAfterMs: number },
 ) {
   const batch = sqsBatchHandler(participant);
-  return async (event: SqsBatchEvent | ScheduledEvent) => {
+  const direct = directInvokeHandler(participant);
+  return async (event: SqsBatchEvent | ScheduledEvent | CoordinatorEnvelope) => {
     if (isScheduledEvent(event)) return { resolved: (await participant.resolveInDoubt(options.inDoubtAfterMs)).length };
-    return batch(event);
+    if (isSqsBatchEvent(event)) return batch(event);
+    return direct(event);
   };
 }

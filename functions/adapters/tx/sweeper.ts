@@ -9,16 +9,47 @@
  *   - then, with the decision recorded: stop the old execution and start a recovery execution of
  *     the same state machine (`recover: true`, epoch + 1), which drives phase two (or the saga's
  *     compensations) to the end. Participants ignore messages from older epochs where it matters.
+ *
+ * Express executions cannot be stopped (StopExecution is for Standard workflows); nothing here
+ * needs it to be: an old run still going is a duplicate execution, which the decision's
+ * conditional write and the participants' idempotent phases make harmless. The sweeper only
+ * starts the recovery run, and an Express run cannot outlive its 5 minutes anyway.
+ *
+ * The lease's transitions are decided in core/tx/election.ts ({ guard, next }); this file only
+ * renders them into DynamoDB expressions.
  */
 import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock.js';
 import { Decision, type ExecutionInput } from '../../core/tx/asl.js';
-import { transactionBudgetSeconds } from '../../core/tx/definition.js';
-import { type LeaderLease, mayAct } from '../../core/tx/election.js';
+import { TxEngine, transactionBudgetSeconds } from '../../core/tx/definition.js';
+import {
+  acquisition,
+  type ElectionGuard,
+  type ElectionTransition,
+  heldBy,
+  type LeaderLease,
+  mayAct,
+  renewal,
+} from '../../core/tx/election.js';
+import {
+  DECISION_ASSIGNMENTS,
+  DECISION_NOT_WRITTEN,
+  DecisionField,
+  DecisionValue,
+  KeyAttr,
+  LEASE_SORT_KEY,
+  LeaseField,
+  leasePk,
+  OPEN_BUCKETS,
+  OPEN_INDEX,
+  openBucketName,
+  TxField,
+  txIdOfRecordPk,
+} from '../../core/tx/record.js';
 import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors.js';
 import { systemClock } from '../system.js';
-import { executionArn, executionName, OPEN_BUCKETS, OPEN_INDEX, type RegisteredStateMachine, txKey } from './coordinator.js';
+import { executionArn, executionName, type RegisteredStateMachine, txKey } from './coordinator.js';
 
 export interface SweeperOptions {
   readonly dynamodb: DynamoDBClient;
@@ -51,7 +82,38 @@ export interface SweepResult {
 /** StopExecution's answers for an execution that does not run: absent, or finished (MiniStack: "not running"). */
 const NOTHING_TO_STOP = new Set(['ExecutionDoesNotExist', 'ValidationException']);
 
-const leaseKey = (role: string): Item => ({ pk: { S: `LEASE#${role}` }, sk: { S: 'lease' } });
+const leaseKey = (role: string): Item => ({ [KeyAttr.pk]: { S: leasePk(role) }, [KeyAttr.sk]: { S: LEASE_SORT_KEY } });
+
+const LEASE_NAMES = { '#holder': LeaseField.holder, '#until': LeaseField.until, '#fence': LeaseField.fence };
+
+/** An election guard as a ConditionExpression over the lease item (values prefixed `:g`). */
+export function renderElectionGuard(guard: ElectionGuard): { condition: string; values: Item } {
+  if (guard.kind === 'vacant') {
+    return { condition: `attribute_not_exists(${KeyAttr.pk}) OR #until <= :gNow`, values: { ':gNow': { N: String(guard.now) } } };
+  }
+  return {
+    condition: '#holder = :gHolder AND #fence = :gFence AND #until > :gNow',
+    values: { ':gHolder': { S: guard.holder }, ':gFence': { N: String(guard.fence) }, ':gNow': { N: String(guard.now) } },
+  };
+}
+
+/** An election transition as one conditional UpdateItem's expressions. */
+export function renderElectionTransition(transition: ElectionTransition) {
+  const guard = renderElectionGuard(transition.guard);
+  const { holder, until, fence } = transition.next;
+  const raise = fence === 'raise';
+  return {
+    UpdateExpression: `SET #holder = :holder, #until = :until ${raise ? 'ADD #fence :one' : ', #fence = :fence'}`,
+    ConditionExpression: guard.condition,
+    ExpressionAttributeNames: LEASE_NAMES,
+    ExpressionAttributeValues: {
+      ...guard.values,
+      ':holder': { S: holder },
+      ':until': { N: String(until) },
+      ...(raise ? { ':one': { N: '1' } } : { ':fence': { N: String(fence) } }),
+    },
+  };
+}
 
 export class Sweeper {
   private lease: LeaderLease | undefined;
@@ -71,44 +133,18 @@ export class Sweeper {
   async lead(): Promise<LeaderLease | undefined> {
     const now = this.clock.now();
     const ttl = this.options.leaseTtlMs ?? 30_000;
-    const names = { '#holder': 'holder', '#until': 'until' };
+    const transition = this.lease && this.lease.until > now ? renewal(this.lease, now, ttl) : acquisition(this.options.holder, now, ttl);
     try {
-      if (this.lease && this.lease.until > now) {
-        await this.options.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: this.options.tableName,
-            Key: leaseKey(this.role),
-            UpdateExpression: 'SET #until = :until',
-            ConditionExpression: '#holder = :me AND fence = :fence AND #until > :now',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: {
-              ':until': { N: String(now + ttl) },
-              ':me': { S: this.options.holder },
-              ':fence': { N: String(this.lease.fence) },
-              ':now': { N: String(now) },
-            },
-          }),
-        );
-        this.lease = { ...this.lease, until: now + ttl };
-        return this.lease;
-      }
       const { Attributes } = await this.options.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.options.tableName,
           Key: leaseKey(this.role),
-          UpdateExpression: 'SET #holder = :me, #until = :until ADD fence :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ':me': { S: this.options.holder },
-            ':until': { N: String(now + ttl) },
-            ':one': { N: '1' },
-            ':now': { N: String(now) },
-          },
+          ...renderElectionTransition(transition),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      this.lease = { holder: this.options.holder, until: now + ttl, fence: Number(Attributes?.fence?.N ?? 0) };
+      const { holder, until } = transition.next;
+      this.lease = { holder, until, fence: Number(Attributes?.[LeaseField.fence]?.N ?? 0) };
       return this.lease;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
@@ -148,12 +184,12 @@ export class Sweeper {
           new QueryCommand({
             TableName: this.options.tableName,
             IndexName: OPEN_INDEX,
-            KeyConditionExpression: 'ob = :ob AND dl < :now',
-            ExpressionAttributeValues: { ':ob': { S: `OPEN#${bucket}` }, ':now': { N: String(now) } },
+            KeyConditionExpression: `${TxField.openBucket} = :ob AND ${TxField.openDeadline} < :now`,
+            ExpressionAttributeValues: { ':ob': { S: openBucketName(bucket) }, ':now': { N: String(now) } },
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of page.Items ?? []) ids.push((item.pk?.S ?? '').slice('TX#'.length));
+        for (const item of page.Items ?? []) ids.push(txIdOfRecordPk(item[KeyAttr.pk]?.S ?? ''));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }
@@ -169,19 +205,21 @@ export class Sweeper {
       new GetItemCommand({ TableName: this.options.tableName, Key: txKey(txId), ConsistentRead: true }),
     );
     const now = this.clock.now();
-    if (tx?.status?.S !== 'PENDING' || Number(tx.dl?.N ?? Number.POSITIVE_INFINITY) > now) return undefined;
-    const machine = this.options.stateMachines[tx.type?.S ?? ''];
+    if (tx?.[TxField.status]?.S !== 'PENDING' || Number(tx[TxField.openDeadline]?.N ?? Number.POSITIVE_INFINITY) > now) return undefined;
+    const machine = this.options.stateMachines[tx[TxField.type]?.S ?? ''];
     if (!machine) return undefined;
-    const epoch = Number(tx.epoch?.N ?? 1);
-    const recorded = tx.decision?.S as Decision | undefined;
+    const epoch = Number(tx[TxField.epoch]?.N ?? 1);
+    const recorded = tx[DecisionField.decision]?.S as Decision | undefined;
     const decision = recorded ?? Decision.Abort;
+    // E1: the recovery applies only while the lease is still ours, with our fence.
+    const leaseGuard = renderElectionGuard(heldBy(lease, now));
     const fenced = {
       ConditionCheck: {
         TableName: this.options.tableName,
         Key: leaseKey(this.role),
-        ConditionExpression: '#holder = :me AND fence = :fence AND #until > :now',
-        ExpressionAttributeNames: { '#holder': 'holder', '#until': 'until' },
-        ExpressionAttributeValues: { ':me': { S: lease.holder }, ':fence': { N: String(lease.fence) }, ':now': { N: String(now) } },
+        ConditionExpression: leaseGuard.condition,
+        ExpressionAttributeNames: LEASE_NAMES,
+        ExpressionAttributeValues: leaseGuard.values,
       },
     };
     const values: Item = {
@@ -193,19 +231,20 @@ export class Sweeper {
       ':one': { N: '1' },
     };
     // `dl` keys the open index; `deadline` is what the transaction's view shows.
-    let update = 'SET epoch = :next, dl = :dl, deadline = :dl ADD recoveries :one';
-    let condition = 'epoch = :epoch';
+    const raiseEpoch = `${TxField.epoch} = :next, ${TxField.openDeadline} = :dl, ${TxField.deadline} = :dl`;
+    let update = `SET ${raiseEpoch} ADD ${TxField.recoveries} :one`;
+    let condition = `${TxField.epoch} = :epoch`;
     if (recorded) {
-      condition += ' AND decision = :decision';
-      values[':decision'] = { S: recorded };
+      condition += ` AND ${DecisionField.decision} = ${DecisionValue.decision}`;
+      values[DecisionValue.decision] = { S: recorded };
     } else {
       // Presumed abort, through the same conditional write the coordinator uses (T2).
-      update =
-        'SET epoch = :next, dl = :dl, deadline = :dl, decision = :decision, decidedAt = :at, decidedEpoch = :next, decisionReason = :why ADD recoveries :one';
-      condition += ' AND attribute_not_exists(decision)';
-      values[':decision'] = { S: Decision.Abort };
-      values[':at'] = { S: new Date(now).toISOString() };
-      values[':why'] = {
+      update = `SET ${raiseEpoch}, ${DECISION_ASSIGNMENTS} ADD ${TxField.recoveries} :one`;
+      condition += ` AND ${DECISION_NOT_WRITTEN}`;
+      values[DecisionValue.decision] = { S: Decision.Abort };
+      values[DecisionValue.decidedAt] = { S: new Date(now).toISOString() };
+      values[DecisionValue.decidedEpoch] = { N: String(epoch + 1) };
+      values[DecisionValue.reason] = {
         S: JSON.stringify({ Error: 'PresumedAbort', Cause: `no decision by the deadline; recovered by ${lease.holder}` }),
       };
     }
@@ -233,17 +272,19 @@ export class Sweeper {
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'fenced-out';
       return undefined; // the coordinator or another recovery moved first; next round re-reads
     }
-    const input = JSON.parse(tx.input?.S ?? '{}') as ExecutionInput;
-    const previous = executionArn(machine.stateMachineArn, executionName(txId, epoch));
-    try {
-      await this.options.sfn.send(
-        new StopExecutionCommand({ executionArn: previous, error: 'Recovered', cause: `superseded by epoch ${epoch + 1}` }),
-      );
-    } catch (error) {
-      // Nothing to stop: never started (crash window C1), or no longer running. Anything else
-      // (throttling, a denied action) ends this recovery; the epoch is raised, so the next sweep
-      // after the new deadline tries again rather than run two executions side by side.
-      if (!NOTHING_TO_STOP.has((error as { name?: string }).name ?? '')) throw error;
+    const input = JSON.parse(tx[TxField.input]?.S ?? '{}') as ExecutionInput;
+    if (machine.definition.engine === TxEngine.Standard) {
+      const previous = executionArn(machine.stateMachineArn, executionName(txId, epoch));
+      try {
+        await this.options.sfn.send(
+          new StopExecutionCommand({ executionArn: previous, error: 'Recovered', cause: `superseded by epoch ${epoch + 1}` }),
+        );
+      } catch (error) {
+        // Nothing to stop: never started (crash window C1), or no longer running. Anything else
+        // (throttling, a denied action) ends this recovery; the epoch is raised, so the next sweep
+        // after the new deadline tries again rather than run two executions side by side.
+        if (!NOTHING_TO_STOP.has((error as { name?: string }).name ?? '')) throw error;
+      }
     }
     const recovery: ExecutionInput = { ...input, epoch: epoch + 1, recover: true };
     try {

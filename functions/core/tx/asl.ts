@@ -3,8 +3,14 @@
  * Pure: the CDK construct and the tests deploy what this returns.
  *
  * Execution input (see `ExecutionInput`): the transaction id, the attempt epoch, whether this is a
- * recovery run started by the sweeper, and per participant (in definition order) its SQS queue URL
- * and payload. Participants answer each message's task token with SendTaskSuccess/SendTaskFailure.
+ * recovery run started by the sweeper, and per participant (in definition order) its address and
+ * payload. The engine decides how a participant is reached:
+ *   standard: an SQS message with a task token; the participant answers with SendTaskSuccess/Failure;
+ *   express:  a synchronous Lambda invocation (`lambda:invoke`, request/response); the participant
+ *             returns its reply (`DirectReply`): a NO vote or a failed action is data, routed by a
+ *             Choice; a phase-two step or compensation that fails throws, so the Task's Retry applies.
+ * Both engines share everything else: the decision's conditional write, the recovery route, the
+ * status marks, parking (T5).
  *
  * Crash windows of the coordinator (T6). Each is recovered by the sweeper, which finds the
  * transaction record past its deadline and starts a recovery run (`recover: true`):
@@ -17,7 +23,28 @@
  *   C5 phase two partly delivered               -> phase two again (participants are idempotent)
  *   C6 phase two done, status not marked        -> phase two again (no-ops), then mark
  */
-import { type RetryPolicy, type TransactionDefinition, TxMode } from './definition.js';
+import { type RetryPolicy, type TransactionDefinition, TxEngine, TxMode } from './definition.js';
+import {
+  DECISION_ASSIGNMENTS,
+  DECISION_NOT_WRITTEN,
+  DecisionField,
+  DecisionValue,
+  KeyAttr,
+  PARKED_PK,
+  TX_RECORD_PREFIX,
+  TX_RECORD_SORT_KEY,
+  TxField,
+} from './record.js';
+
+/** Where a participant is reached: its SQS queue (standard engine) or its Lambda function (express). */
+export interface ParticipantAddress {
+  readonly name: string;
+  /** Standard engine: the participant's SQS queue. */
+  readonly queueUrl?: string;
+  /** Express engine: the participant's Lambda function (name or ARN), invoked synchronously. */
+  readonly functionName?: string;
+  readonly payload: unknown;
+}
 
 export interface ExecutionInput {
   readonly txId: string;
@@ -25,7 +52,7 @@ export interface ExecutionInput {
   readonly recover: boolean;
   /** Saga recovery: compensate from this index down (the last one when unknown). */
   readonly compensateFrom?: number;
-  readonly participants: ReadonlyArray<{ readonly name: string; readonly queueUrl: string; readonly payload: unknown }>;
+  readonly participants: readonly ParticipantAddress[];
 }
 
 export interface AslResources {
@@ -69,9 +96,12 @@ const DYNAMODB_RETRY: State = {
   JitterStrategy: 'FULL',
 };
 
+/** Errors of the Lambda integration that say the invocation did not run (or not to the end): retry it. */
+const LAMBDA_TRANSPORT_ERRORS = ['States.TaskFailed'];
+
 const txKey = {
-  pk: { 'S.$': "States.Format('TX#{}', $.txId)" },
-  sk: { S: 'tx' },
+  [KeyAttr.pk]: { 'S.$': `States.Format('${TX_RECORD_PREFIX}{}', $.txId)` },
+  [KeyAttr.sk]: { S: TX_RECORD_SORT_KEY },
 };
 
 function retry(errors: string[], policy: RetryPolicy): State {
@@ -84,24 +114,35 @@ function retry(errors: string[], policy: RetryPolicy): State {
   };
 }
 
-function messageTask(definition: TransactionDefinition, index: number, phase: string, retries: State[], extra: State): State {
+/** What every phase message carries, whichever the engine (the participant's envelope). */
+function envelope(definition: TransactionDefinition, index: number, phase: string): State {
+  const p = participantAt(definition, index);
+  return {
+    transaction: definition.name,
+    mode: definition.mode,
+    'txId.$': '$.txId',
+    'epoch.$': '$.epoch',
+    participant: p.name,
+    phase,
+    'payload.$': `$.participants[${index}].payload`,
+  };
+}
+
+function participantAt(definition: TransactionDefinition, index: number) {
   const p = definition.participants[index];
   if (!p) throw new RangeError(`no participant ${index}`);
+  return p;
+}
+
+/** Standard engine: an SQS message with a task token; the state waits for the participant's answer. */
+function messageTask(definition: TransactionDefinition, index: number, phase: string, retries: State[], extra: State): State {
+  const p = participantAt(definition, index);
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
     Parameters: {
       'QueueUrl.$': `$.participants[${index}].queueUrl`,
-      MessageBody: {
-        transaction: definition.name,
-        mode: definition.mode,
-        'txId.$': '$.txId',
-        'epoch.$': '$.epoch',
-        participant: p.name,
-        phase,
-        'payload.$': `$.participants[${index}].payload`,
-        'taskToken.$': '$$.Task.Token',
-      },
+      MessageBody: { ...envelope(definition, index, phase), 'taskToken.$': '$$.Task.Token' },
     },
     // MiniStack does not enforce HeartbeatSeconds; TimeoutSeconds bounds every wait everywhere.
     TimeoutSeconds: p.timeoutSeconds,
@@ -109,6 +150,65 @@ function messageTask(definition: TransactionDefinition, index: number, phase: st
     Retry: retries,
     ...extra,
   };
+}
+
+/**
+ * Express engine: a synchronous invocation of the participant's Lambda. Its reply lands in
+ * `$.reply` (the state's own input is kept): `{ok: true, ...}` or `{ok: false, error, cause}`.
+ */
+function invokeTask(definition: TransactionDefinition, index: number, phase: string, retries: State[], extra: State): State {
+  const p = participantAt(definition, index);
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { 'FunctionName.$': `$.participants[${index}].functionName`, Payload: envelope(definition, index, phase) },
+    TimeoutSeconds: p.timeoutSeconds,
+    ResultSelector: { 'reply.$': '$.Payload' },
+    ResultPath: '$.invoked',
+    Retry: retries,
+    ...extra,
+  };
+}
+
+/** A Choice that sends a refusal (`ok: false`) to `onRefused` and anything else to `onAccepted`. */
+const refused = (onRefused: string, onAccepted: string): State => ({
+  Type: 'Choice',
+  Choices: [{ Variable: '$.invoked.reply.ok', BooleanEquals: false, Next: onRefused }],
+  Default: onAccepted,
+});
+
+const express = (definition: TransactionDefinition) => definition.engine === TxEngine.Express;
+
+/**
+ * One participant's phase-one branch of the 2PC Prepare state. Ends in success for a YES vote;
+ * fails (so the Parallel's Catch aborts) for a NO vote, a timeout or an error, carrying the
+ * participant's reason as `Cause` in both engines.
+ */
+function prepareBranch(definition: TransactionDefinition, index: number): State {
+  const p = participantAt(definition, index);
+  const task = `prepare ${p.name}`;
+  if (!express(definition)) {
+    return {
+      StartAt: task,
+      States: { [task]: messageTask(definition, index, 'prepare', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], { End: true }) },
+    };
+  }
+  return {
+    StartAt: task,
+    States: {
+      [task]: invokeTask(definition, index, 'prepare', [retry(LAMBDA_TRANSPORT_ERRORS, p.transportRetry)], { Next: `${p.name} voted?` }),
+      [`${p.name} voted?`]: refused(`${p.name} voted NO`, `${p.name} voted YES`),
+      [`${p.name} voted NO`]: { Type: 'Fail', ErrorPath: '$.invoked.reply.error', CausePath: '$.invoked.reply.cause' },
+      [`${p.name} voted YES`]: { Type: 'Succeed' },
+    },
+  };
+}
+
+/** A phase-two (commit/abort) or compensation step: retried until it succeeds or the policy runs out. */
+function completionTask(definition: TransactionDefinition, index: number, phase: string, extra: State): State {
+  const policy = participantAt(definition, index).completionRetry;
+  const build = express(definition) ? invokeTask : messageTask;
+  return build(definition, index, phase, [retry(['States.ALL'], policy)], { ...extra, ResultPath: null });
 }
 
 function decide(table: string, decision: Decision, reasonPath: string | undefined, next: string): State {
@@ -119,13 +219,13 @@ function decide(table: string, decision: Decision, reasonPath: string | undefine
     Parameters: {
       TableName: table,
       Key: txKey,
-      UpdateExpression: 'SET decision = :d, decidedAt = :t, decidedEpoch = :e, decisionReason = :r',
-      ConditionExpression: 'attribute_not_exists(decision)',
+      UpdateExpression: `SET ${DECISION_ASSIGNMENTS}`,
+      ConditionExpression: DECISION_NOT_WRITTEN,
       ExpressionAttributeValues: {
-        ':d': { S: decision },
-        ':t': { 'S.$': '$$.State.EnteredTime' },
-        ':e': { 'N.$': "States.Format('{}', $.epoch)" },
-        ':r': reasonPath ? { 'S.$': `States.JsonToString(${reasonPath})` } : { S: 'all participants voted YES' },
+        [DecisionValue.decision]: { S: decision },
+        [DecisionValue.decidedAt]: { 'S.$': '$$.State.EnteredTime' },
+        [DecisionValue.decidedEpoch]: { 'N.$': "States.Format('{}', $.epoch)" },
+        [DecisionValue.reason]: reasonPath ? { 'S.$': `States.JsonToString(${reasonPath})` } : { S: 'all participants voted YES' },
       },
     },
     ResultPath: null,
@@ -143,9 +243,9 @@ function markStatus(table: string, status: TxStatus, next: string | undefined): 
       TableName: table,
       Key: txKey,
       // Removing `ob` takes the record out of the sweeper's index of open transactions.
-      UpdateExpression: 'SET #status = :s, completedAt = :t REMOVE ob',
+      UpdateExpression: `SET #status = :s, ${TxField.completedAt} = :t REMOVE ${TxField.openBucket}`,
       ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: { '#status': TxField.status },
       ExpressionAttributeValues: { ':s': { S: status }, ':t': { 'S.$': '$$.State.EnteredTime' }, ':pending': { S: TxStatus.Pending } },
     },
     ResultPath: null,
@@ -167,10 +267,11 @@ const readDecision = (table: string): State => ({
 });
 
 function routeDecision(onCommit: string, onAbort: string): State {
+  const field = `$.record.Item.${DecisionField.decision}.S`;
   const decided = (value: Decision) => ({
     And: [
-      { Variable: '$.record.Item.decision.S', IsPresent: true },
-      { Variable: '$.record.Item.decision.S', StringEquals: value },
+      { Variable: field, IsPresent: true },
+      { Variable: field, StringEquals: value },
     ],
   });
   return {
@@ -197,12 +298,7 @@ function twoPhaseCommit(definition: TransactionDefinition, table: string): Recor
     Type: 'Parallel',
     Branches: definition.participants.map((p, i) => ({
       StartAt: `${phase} ${p.name}`,
-      States: {
-        [`${phase} ${p.name}`]: messageTask(definition, i, phase, [retry(['States.ALL'], p.completionRetry)], {
-          ResultPath: null,
-          End: true,
-        }),
-      },
+      States: { [`${phase} ${p.name}`]: completionTask(definition, i, phase, { End: true }) },
     })),
     ResultPath: null,
     // Retries exhausted: the decision stands; the sweeper resumes phase two from the record.
@@ -217,14 +313,10 @@ function twoPhaseCommit(definition: TransactionDefinition, table: string): Recor
     },
     Prepare: {
       Type: 'Parallel',
-      Comment: `Phase one: ${n} participants vote. A NO vote (SendTaskFailure VoteNo), a timeout or an error aborts.`,
-      Branches: definition.participants.map((p, i) => ({
-        StartAt: `prepare ${p.name}`,
-        States: {
-          [`prepare ${p.name}`]: messageTask(definition, i, 'prepare', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], { End: true }),
-        },
-      })),
-      ResultPath: '$.votes',
+      Comment: `Phase one: ${n} participants vote. A NO vote (VoteNo), a timeout or an error aborts.`,
+      Branches: definition.participants.map((_, i) => prepareBranch(definition, i)),
+      // The votes themselves are not kept: reaching the next state means every one was YES.
+      ResultPath: express(definition) ? null : '$.votes',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Decide ABORT' }],
       Next: 'Decide COMMIT',
     },
@@ -254,11 +346,28 @@ function saga(definition: TransactionDefinition, table: string): Record<string, 
   };
   ps.forEach((p, i) => {
     // The failed step is compensated too: its effect may have landed even though it failed.
-    states[`action ${p.name}`] = messageTask(definition, i, 'action', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], {
-      ResultPath: null,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `failed at ${p.name}` }],
-      Next: i === last ? 'Decide COMMIT' : `action ${ps[i + 1]?.name}`,
-    });
+    const next = i === last ? 'Decide COMMIT' : `action ${ps[i + 1]?.name}`;
+    const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `failed at ${p.name}` }];
+    if (express(definition)) {
+      states[`action ${p.name}`] = invokeTask(definition, i, 'action', [retry(LAMBDA_TRANSPORT_ERRORS, p.transportRetry)], {
+        Catch: catchAll,
+        Next: `${p.name} acted?`,
+      });
+      states[`${p.name} acted?`] = refused(`${p.name} refused`, next);
+      // The refusal in the shape a caught error has ({Error, Cause}), as the standard engine records it.
+      states[`${p.name} refused`] = {
+        Type: 'Pass',
+        Parameters: { 'Error.$': '$.invoked.reply.error', 'Cause.$': '$.invoked.reply.cause' },
+        ResultPath: '$.failure',
+        Next: `failed at ${p.name}`,
+      };
+    } else {
+      states[`action ${p.name}`] = messageTask(definition, i, 'action', [retry(SQS_TRANSPORT_ERRORS, p.transportRetry)], {
+        ResultPath: null,
+        Catch: catchAll,
+        Next: next,
+      });
+    }
     states[`failed at ${p.name}`] = { Type: 'Pass', Result: i, ResultPath: '$.compensateFrom', Next: 'Decide ABORT' };
   });
   states['Decide COMMIT'] = decide(table, Decision.Commit, undefined, 'Mark COMMITTED');
@@ -280,8 +389,7 @@ function saga(definition: TransactionDefinition, table: string): Record<string, 
       Choices: [{ Variable: '$.compensateFrom', NumericGreaterThanEquals: j, Next: `compensate ${p.name}` }],
       Default: next,
     };
-    states[`compensate ${p.name}`] = messageTask(definition, j, 'compensate', [retry(['States.ALL'], p.completionRetry)], {
-      ResultPath: null,
+    states[`compensate ${p.name}`] = completionTask(definition, j, 'compensate', {
       // T5: a compensation that keeps failing is parked, never reported as success.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stuckError', Next: `park ${p.name}` }],
       Next: next,
@@ -292,8 +400,8 @@ function saga(definition: TransactionDefinition, table: string): Record<string, 
       Parameters: {
         TableName: table,
         Item: {
-          pk: { S: 'PARKED' },
-          sk: { 'S.$': `States.Format('{}#${p.name}', $.txId)` },
+          [KeyAttr.pk]: { S: PARKED_PK },
+          [KeyAttr.sk]: { 'S.$': `States.Format('{}#${p.name}', $.txId)` },
           txId: { 'S.$': '$.txId' },
           participant: { S: p.name },
           error: { 'S.$': 'States.JsonToString($.stuckError)' },
@@ -350,7 +458,7 @@ export function buildStateMachine(definition: TransactionDefinition, resources: 
       : saga(definition, resources.coordinatorTable);
   const states = Object.keys(pauses).length > 0 ? insertPauses(built, pauses) : built;
   const document = {
-    Comment: `Concord ${definition.mode} coordinator for "${definition.name}" (${definition.participants.map((p) => p.name).join(', ')})`,
+    Comment: `Concord ${definition.mode} coordinator (${definition.engine}) for "${definition.name}" (${definition.participants.map((p) => p.name).join(', ')})`,
     StartAt: 'Route',
     States: states,
   };

@@ -27,3 +27,24 @@ export class PhaseContention extends ConcordError {
     super(`transaction ${quote(txId)}: ${participant} ${phase} did not settle after ${attempts} attempts (contention)`, options);
   }
 }
+
+/**
+ * A phase-two step or a compensation the participant could not do now (the express engine's
+ * direct invocation throws it, so that the state machine's Retry runs the step again and parks a
+ * compensation whose retries run out, T5). Retryable by definition.
+ */
+export class PhaseStepFailed extends ConcordError {
+  override readonly name = 'PhaseStepFailed';
+  readonly code = 'Unavailable';
+  override readonly retryable = true;
+  constructor(
+    readonly txId: string,
+    readonly participant: string,
+    readonly phase: string,
+    readonly error: string,
+    readonly reason: string,
+    options?: ConcordErrorOptions,
+  ) {
+    super(`transaction ${quote(txId)}: ${participant} ${phase} failed (${error}): ${reason}`, options);
+  }
+}

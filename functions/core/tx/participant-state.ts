@@ -127,3 +127,12 @@ export function replyAfterRun(phase: Phase, declined: string | undefined): Reply
 export function isInDoubt(record: ParticipantRecord | undefined): boolean {
   return record?.state === ParticipantState.Prepared;
 }
+
+/**
+ * Phase one (a 2PC prepare, a saga action) answers a refusal as data: a NO vote, an action that
+ * failed for good. Any other phase that fails has to be done again (phase two follows a decision
+ * already written; a compensation must not be skipped), so its failure is an error to retry.
+ */
+export function answersWithRefusal(phase: Phase): boolean {
+  return phase === Phase.Prepare || phase === Phase.Action;
+}

@@ -15,10 +15,12 @@ const ENV = {
   CONCORD_STATE_MACHINES: JSON.stringify({
     'transfer-2pc': 'arn:aws:states:us-east-1:000000000000:stateMachine:transfer-2pc',
     'transfer-saga': 'arn:aws:states:us-east-1:000000000000:stateMachine:transfer-saga',
+    'transfer-2pc-express': 'arn:aws:states:us-east-1:000000000000:stateMachine:transfer-2pc-express',
+    'transfer-saga-express': 'arn:aws:states:us-east-1:000000000000:stateMachine:transfer-saga-express',
   }),
   CONCORD_BANKS: JSON.stringify({
-    'bank-a': { table: 'bank-a', queueUrl: 'http://localhost:4566/000000000000/bank-a' },
-    'bank-b': { table: 'bank-b', queueUrl: 'http://localhost:4566/000000000000/bank-b' },
+    'bank-a': { table: 'bank-a', queueUrl: 'http://localhost:4566/000000000000/bank-a', functionName: 'bank-a-participant' },
+    'bank-b': { table: 'bank-b', queueUrl: 'http://localhost:4566/000000000000/bank-b', functionName: 'bank-b-participant' },
   }),
 };
 
@@ -47,12 +49,27 @@ describe('loadApiConfig', () => {
   it.each([
     [{ CONCORD_QUEUE_TABLE: '' }, 'CONCORD_QUEUE_TABLE: is empty'],
     [{ CONCORD_BANKS: '{bank-a' }, 'CONCORD_BANKS: is not valid JSON'],
-    [{ CONCORD_BANKS: JSON.stringify({ 'bank-a': { table: 't', queueUrl: 'http://q' } }) }, 'CONCORD_BANKS.bank-b: is not set'],
+    [
+      { CONCORD_BANKS: JSON.stringify({ 'bank-a': { table: 't', queueUrl: 'http://q', functionName: 'f' } }) },
+      'CONCORD_BANKS.bank-b: is not set',
+    ],
     [
       {
-        CONCORD_BANKS: JSON.stringify({ 'bank-a': { table: 't', queueUrl: 'not a url' }, 'bank-b': { table: 't', queueUrl: 'http://q' } }),
+        CONCORD_BANKS: JSON.stringify({
+          'bank-a': { table: 't', queueUrl: 'not a url', functionName: 'f' },
+          'bank-b': { table: 't', queueUrl: 'http://q', functionName: 'f' },
+        }),
       },
       'CONCORD_BANKS.bank-a.queueUrl',
+    ],
+    [
+      {
+        CONCORD_BANKS: JSON.stringify({
+          'bank-a': { table: 't', queueUrl: 'http://q' },
+          'bank-b': { table: 't', queueUrl: 'http://q', functionName: 'f' },
+        }),
+      },
+      'CONCORD_BANKS.bank-a.functionName: is not set',
     ],
     [{ CONCORD_STATE_MACHINES: JSON.stringify({ 'transfer-2pc': 'arn:1' }) }, 'CONCORD_STATE_MACHINES.transfer-saga: is not set'],
   ])('names the offending variable and field: %j', (override, message) => {
@@ -65,6 +82,8 @@ describe('buildApiDeps', () => {
     const deps = buildApiDeps(loadApiConfig(ENV), clients());
     expect((deps.queues as unknown as { tableName: string }).tableName).toBe('concord-queues');
     expect(deps.transferTypes).toEqual({ '2pc': 'transfer-2pc', saga: 'transfer-saga' });
+    expect(deps.expressTransferTypes).toEqual({ '2pc': 'transfer-2pc-express', saga: 'transfer-saga-express' });
+    expect(deps.banks['bank-a'].functionName).toBe('bank-a-participant');
     expect(deps.banks['bank-a'].queueUrl).toBe('http://localhost:4566/000000000000/bank-a');
     expect(deps.banks['bank-b'].bank).toMatchObject({ name: 'bank-b', tableName: 'bank-b' });
     expect(deps.newId()).toMatch(/^[A-Za-z0-9_-]{1,80}$/);

@@ -64,6 +64,8 @@ function acceptingDeps() {
     coordinator: { start: record('start', { txId: 't1', status: 'PENDING' as const, duplicate: false }), view: record('view', view) },
     banks: { 'bank-a': bank(), 'bank-b': bank() },
     transferTypes: TRANSFER_TYPES,
+    // Any body the schema accepts must be accepted: express transfers too.
+    expressTransferTypes: { '2pc': 'transfer-2pc-express', saga: 'transfer-saga-express' },
     newId: () => 'generated',
     logger: new RecordingLogger(),
   };

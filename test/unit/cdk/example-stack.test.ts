@@ -33,6 +33,34 @@ describe('ConcordExampleStack', () => {
       .sort();
   }
 
+  describe('the express engine', () => {
+    const machines = () =>
+      Object.values(
+        template.findResources('AWS::StepFunctions::StateMachine') as Record<
+          string,
+          { Properties: { StateMachineType: string; StateMachineName?: string; LoggingConfiguration?: { Level: string } } }
+        >,
+      );
+
+    it('deploys an EXPRESS state machine per express definition, with logging (its only execution record)', () => {
+      const types = machines()
+        .map((m) => m.Properties.StateMachineType)
+        .sort();
+      expect(types).toEqual(['EXPRESS', 'EXPRESS', 'STANDARD', 'STANDARD']);
+      for (const m of machines()) expect(m.Properties.LoggingConfiguration?.Level).toBe('ALL');
+    });
+
+    it('lets the express state machines invoke the participant functions, and nothing else of Lambda', () => {
+      const express = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => /express.*Role/i.test(id));
+      expect(express.length).toBe(2);
+      for (const role of express) expect(actionsOf(role.replace(/Role[0-9A-F]+$/, 'Role'))).toContain('lambda:InvokeFunction');
+    });
+
+    it('lets the API run an express transfer synchronously (StartSyncExecution)', () => {
+      expect(actionsOf('ApiHandlerRole')).toContain('states:StartSyncExecution');
+    });
+  });
+
   it('has no unacknowledged cdk-nag AwsSolutions errors', () => {
     const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
     expect(errors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);

@@ -4,25 +4,35 @@ import { TRANSFER_DEFINITIONS } from '../../../functions/bank/transfer.js';
 import { TxMode } from '../../../functions/core/tx/definition.js';
 
 describe('TRANSFER_DEFINITIONS', () => {
-  it('holds one two-leg transfer per mode', () => {
-    expect(TRANSFER_DEFINITIONS.map((d) => [d.name, d.mode, d.participants.map((p) => p.name)])).toEqual([
-      ['transfer-2pc', TxMode.TwoPhaseCommit, ['debit', 'credit']],
-      ['transfer-saga', TxMode.Saga, ['debit', 'credit']],
+  it('holds one two-leg transfer per mode and engine', () => {
+    expect(TRANSFER_DEFINITIONS.map((d) => [d.name, d.mode, d.engine, d.participants.map((p) => p.name)])).toEqual([
+      ['transfer-2pc', TxMode.TwoPhaseCommit, 'standard', ['debit', 'credit']],
+      ['transfer-saga', TxMode.Saga, 'standard', ['debit', 'credit']],
+      ['transfer-2pc-express', TxMode.TwoPhaseCommit, 'express', ['debit', 'credit']],
+      ['transfer-saga-express', TxMode.Saga, 'express', ['debit', 'credit']],
     ]);
   });
 });
 
 describe('registerStateMachines', () => {
+  const arns = {
+    'transfer-2pc': 'arn:2pc',
+    'transfer-saga': 'arn:saga',
+    'transfer-2pc-express': 'arn:2pc-x',
+    'transfer-saga-express': 'arn:saga-x',
+  };
   it('pairs every definition with its ARN, by definition name', () => {
-    const registry = registerStateMachines(TRANSFER_DEFINITIONS, { 'transfer-2pc': 'arn:2pc', 'transfer-saga': 'arn:saga' });
+    const registry = registerStateMachines(TRANSFER_DEFINITIONS, arns);
     expect(Object.fromEntries(Object.entries(registry).map(([name, m]) => [name, [m.definition.name, m.stateMachineArn]]))).toEqual({
       'transfer-2pc': ['transfer-2pc', 'arn:2pc'],
       'transfer-saga': ['transfer-saga', 'arn:saga'],
+      'transfer-2pc-express': ['transfer-2pc-express', 'arn:2pc-x'],
+      'transfer-saga-express': ['transfer-saga-express', 'arn:saga-x'],
     });
   });
 
   it('throws naming the type without an ARN, instead of leaving it never started or recovered', () => {
-    expect(() => registerStateMachines(TRANSFER_DEFINITIONS, { 'transfer-2pc': 'arn:2pc', 'transfer-saga': '' })).toThrow(
+    expect(() => registerStateMachines(TRANSFER_DEFINITIONS, { ...arns, 'transfer-saga': '' })).toThrow(
       /no state machine ARN for transaction type "transfer-saga"/,
     );
   });

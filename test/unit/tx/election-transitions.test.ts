@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { acquired, acquisition, applyElection, heldBy, type LeaderLease, renewal, renewed } from '../../../functions/core/tx/election.js';
+
+const now = 1_000_000;
+const lease: LeaderLease = { holder: 'a', until: now + 5_000, fence: 7 };
+
+describe('election transitions as { guard, next } (what the Sweeper renders)', () => {
+  it('acquisition: guarded by a vacant or expired lease, raises the fence', () => {
+    const t = acquisition('b', now + 5_000, 1_000);
+    expect(t).toEqual({ guard: { kind: 'vacant', now: now + 5_000 }, next: { holder: 'b', until: now + 6_000, fence: 'raise' } });
+    expect(applyElection(lease, t)).toEqual({ holder: 'b', until: now + 6_000, fence: 8 });
+    expect(applyElection(undefined, acquisition('b', now, 1_000))).toEqual({ holder: 'b', until: now + 1_000, fence: 1 });
+  });
+
+  it('acquisition of a lease still held: the guard fails and nothing changes', () => {
+    expect(applyElection(lease, acquisition('b', now, 1_000))).toBeUndefined();
+  });
+
+  it('renewal: guarded by our holder, fence and an unexpired lease; the fence stays', () => {
+    const t = renewal(lease, now + 1_000, 5_000);
+    expect(t.guard).toEqual(heldBy(lease, now + 1_000));
+    expect(applyElection(lease, t)).toEqual({ holder: 'a', until: now + 6_000, fence: 7 });
+    // A paused ex-leader renewing after a takeover: its fence is stale.
+    expect(applyElection({ ...lease, holder: 'b', fence: 8 }, t)).toBeUndefined();
+    expect(applyElection(lease, renewal(lease, now + 5_000, 5_000))).toBeUndefined();
+  });
+
+  it('agrees with acquired() and renewed()', () => {
+    expect(acquired(lease, 'b', now + 9_000, 1_000)).toEqual(applyElection(lease, acquisition('b', now + 9_000, 1_000)));
+    expect(renewed(lease, now + 1_000, 2_000)).toEqual(applyElection(lease, renewal(lease, now + 1_000, 2_000)));
+  });
+});
