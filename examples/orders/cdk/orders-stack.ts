@@ -42,12 +42,15 @@ export class OrdersStack extends Stack {
     const inventoryFn = fn('InventoryFunction', 'inventory.ts', { [Env.InventoryTable]: inventory.tableName, ...coordinator.environment });
     inventory.grantReadWriteData(inventoryFn);
     const service = coordinator.addParticipantService('inventory', inventoryFn);
+    // reserve-stock runs on the standard engine: its participant is reached through a queue.
+    if (!service.queue) throw new Error('reserve-stock is a standard-engine transaction: its participant needs a queue');
+    const inventoryQueue = service.queue;
 
     const producer = fn('Producer', 'producer.ts', {
       ...queue.environment,
       ...coordinator.environment,
       [Env.OrdersTable]: orders.tableName,
-      [Env.InventoryQueueUrl]: service.queue.queueUrl,
+      [Env.InventoryQueueUrl]: inventoryQueue.queueUrl,
     });
     orders.grantReadWriteData(producer);
     queue.grantProduce(producer);
