@@ -136,3 +136,28 @@ export function isInDoubt(record: ParticipantRecord | undefined): boolean {
 export function answersWithRefusal(phase: Phase): boolean {
   return phase === Phase.Prepare || phase === Phase.Action;
 }
+
+/** What the runtime may assume a phase finds before it has read anything. */
+export type PresumedRecord = { readonly presumed: true; readonly record: ParticipantRecord | undefined } | { readonly presumed: false };
+
+/**
+ * The record a phase's first delivery finds on the path every transaction takes when nothing
+ * fails: a prepare or an action finds none; a commit finds the prepare's record at its own epoch.
+ * The runtime writes against this presumption without reading first. The write is conditional on
+ * it, so a wrong presumption (a duplicate, a replay, a recovery at a later epoch) costs a cancelled
+ * write and then a read, never a wrong transition (T4). Abort and compensate are not presumed:
+ * they follow a NO vote or a failed action, which often left another state, and a cancelled
+ * two-item transaction costs more than the read it saves.
+ */
+export function presumedRecord(message: CoordinatorMessage): PresumedRecord {
+  switch (message.phase) {
+    case Phase.Prepare:
+    case Phase.Action:
+      return { presumed: true, record: undefined };
+    case Phase.Commit:
+      return { presumed: true, record: { state: ParticipantState.Prepared, epoch: message.epoch } };
+    case Phase.Abort:
+    case Phase.Compensate:
+      return { presumed: false };
+  }
+}
