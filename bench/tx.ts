@@ -10,6 +10,9 @@
  * `"wait": true`). Beside them, in the same run, the floor: the same transfer as one DynamoDB
  * TransactWriteItems when both accounts live in one table. Then the two designs of a participant
  * phase (a 2-item transaction, or one conditional update of the account item), side by side.
+ * Then the rate at saturation: the floor and the 2-participant rows again with more in flight
+ * (BENCH_SATURATION, default 40): at 10 in flight each row's rate is 10 / its latency; with more in
+ * flight each runs until the emulator's one process is the bottleneck, which is what a rate is.
  *
  * What is measured and what is modelled:
  *   measured: transactions, outcomes, money conservation, throughput, latency (start -> final
@@ -29,7 +32,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -49,6 +52,7 @@ import { transferDefinition } from '../functions/bank/transfer.js';
 import { startFreshEmulator } from '../scripts/emulator.js';
 import { participantFunctions } from '../test/support/participant-functions.js';
 import { createCoordinatorTable, createPlainTable } from '../test/support/tables.js';
+import { measurePhaseDesigns } from './tx-phase-designs.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -56,6 +60,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env.BENCH_QUICK === '1';
 const PER_ROW = Number(process.env.BENCH_TRANSACTIONS ?? (quick ? 20 : 100));
 const IN_FLIGHT = 10;
+/** In-flight levels of the saturation pass (BENCH_SATURATION=40,80; empty to skip). */
+const SATURATION_IN_FLIGHT = (process.env.BENCH_SATURATION ?? (quick ? '' : '40'))
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
 /** Every Lambda (API, participants) billed at this size: they wait on I/O. */
 const LAMBDA_MB = 128;
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -239,12 +248,12 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows: Row[] = [];
-  for (const definition of definitions) {
+  /** One row: PER_ROW transfers of `definition`, `inFlight` at a time, on accounts of their own. */
+  const runRow = async (definition: TransactionDefinition, inFlight: number): Promise<Row> => {
     const n = definition.participants.length;
     const { mode, engine } = definition;
     const express = engine === TxEngine.Express;
-    const tag = `${engine[0]}${mode}${n}`;
+    const tag = `${engine[0]}${mode}${n}i${inFlight}`;
     // Each transaction has its own accounts: no contention, every transfer commits (the cost of the protocol, not of retries).
     const accounts = await Promise.all(
       Array.from({ length: PER_ROW }, async (_, t) => {
@@ -269,7 +278,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     await runWithConcurrency(
       accounts.map((a, t) => ({ ...a, txId: `bench-${tag}-${t}-${suffix}` })),
-      IN_FLIGHT,
+      inFlight,
       async ({ from, credits, txId }) => {
         const t0 = performance.now();
         const { status } = await coordinator.start(
@@ -339,7 +348,7 @@ async function main(): Promise<void> {
     };
     const money = breakdown(usage);
     const sorted = [...latencies].sort((x, y) => x - y);
-    rows.push({
+    const row: Row = {
       engine,
       mode,
       participants: n,
@@ -359,85 +368,104 @@ async function main(): Promise<void> {
       lambdaMsPerTx: sum([...phases, ...startMs]) / PER_ROW,
       usdPerMillion: sum(Object.values(money)),
       usd: money,
-    });
-    process.stderr.write(`done: ${engine} ${mode} x${n}\n`);
+    };
+    process.stderr.write(`done: ${engine} ${mode} x${n}, ${inFlight} in flight\n`);
+    return row;
+  };
+
+  const rows: Row[] = [];
+  for (const definition of definitions) rows.push(await runRow(definition, IN_FLIGHT));
+
+  /** The floor: both accounts in one table, one TransactWriteItems per transfer. */
+  const runFloor = async (inFlight: number): Promise<Row> => {
+    const floorTable = await createPlainTable(dynamodb, `concord-floor-${inFlight}-${suffix}`);
+    const floorBank = new Bank('floor', dynamodb, floorTable);
+    for (let t = 0; t < PER_ROW; t++) {
+      await floorBank.open(`from-${t}`, 1_000);
+      await floorBank.open(`to-${t}`, 0);
+    }
+    const floorBefore = meter.snapshot();
+    const floorLatencies: number[] = [];
+    const floorStarted = performance.now();
+    await runWithConcurrency(
+      Array.from({ length: PER_ROW }, (_, t) => t),
+      inFlight,
+      async (t) => {
+        const t0 = performance.now();
+        const update = (id: string, expression: string, condition: string) => ({
+          Update: {
+            TableName: floorTable,
+            Key: { pk: { S: `ACCOUNT#${id}` }, sk: { S: 'account' } },
+            UpdateExpression: expression,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: { ':a': { N: '10' } },
+          },
+        });
+        await dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              update(`from-${t}`, 'SET balance = balance - :a, available = available - :a', 'available >= :a'),
+              update(`to-${t}`, 'SET balance = balance + :a, available = available + :a', 'attribute_exists(pk)'),
+            ],
+          }),
+        );
+        floorLatencies.push(performance.now() - t0);
+      },
+    );
+    const floorSeconds = (performance.now() - floorStarted) / 1000;
+    const floorCost = CostMeter.diff(meter.snapshot(), floorBefore);
+    let floorConserved = true;
+    for (let t = 0; t < PER_ROW; t++) {
+      const [a, b] = [await floorBank.account(`from-${t}`), await floorBank.account(`to-${t}`)];
+      if (a.balance + b.balance !== 1_000) floorConserved = false;
+    }
+    const floorUsage: Usage = {
+      writeUnits: floorCost.writeUnits / PER_ROW,
+      readUnits: 0,
+      sqsRequests: 0,
+      stateTransitions: 0,
+      expressRequests: 0,
+      expressGbSeconds: 0,
+      lambdaInvocations: 1,
+      lambdaGbSeconds: sum(floorLatencies.map((ms) => lambdaGbSeconds(ms, LAMBDA_MB))) / PER_ROW,
+    };
+    const floorMoney = breakdown(floorUsage);
+    const floorSorted = [...floorLatencies].sort((x, y) => x - y);
+    return {
+      mode: 'transactWriteItems',
+      participants: 2,
+      transactions: PER_ROW,
+      committed: PER_ROW,
+      aborted: 0,
+      conserved: floorConserved,
+      txPerSecond: PER_ROW / floorSeconds,
+      p50Ms: percentile(floorSorted, 50),
+      p99Ms: percentile(floorSorted, 99),
+      stateTransitionsPerTx: 0,
+      expressMsPerTx: 0,
+      wruPerTx: floorUsage.writeUnits,
+      rruPerTx: 0,
+      sqsRequestsPerTx: 0,
+      lambdaInvocationsPerTx: 1,
+      lambdaMsPerTx: sum(floorLatencies) / PER_ROW,
+      usdPerMillion: sum(Object.values(floorMoney)),
+      usd: floorMoney,
+    };
+  };
+  rows.push(await runFloor(IN_FLIGHT));
+
+  // The rate at saturation: throughput is bounded by latency at 10 in flight; with more in flight
+  // each system runs until the emulator (one process) is the bottleneck. Same rows, same run.
+  const saturation: Array<{ inFlight: number; row: Row; floorTxPerSecond: number }> = [];
+  const saturated = definitions.filter((d) => d.participants.length === 2 && (d.engine === TxEngine.Express || d.mode === '2pc'));
+  for (const inFlight of SATURATION_IN_FLIGHT) {
+    const floorRow = await runFloor(inFlight);
+    saturation.push({ inFlight, row: floorRow, floorTxPerSecond: floorRow.txPerSecond });
+    for (const definition of saturated) {
+      saturation.push({ inFlight, row: await runRow(definition, inFlight), floorTxPerSecond: floorRow.txPerSecond });
+    }
   }
   workers.abort();
-
-  // The floor: both accounts in one table, one TransactWriteItems per transfer.
-  const floorTable = await createPlainTable(dynamodb, `concord-floor-${suffix}`);
-  const floorBank = new Bank('floor', dynamodb, floorTable);
-  for (let t = 0; t < PER_ROW; t++) {
-    await floorBank.open(`from-${t}`, 1_000);
-    await floorBank.open(`to-${t}`, 0);
-  }
-  const floorBefore = meter.snapshot();
-  const floorLatencies: number[] = [];
-  const floorStarted = performance.now();
-  await runWithConcurrency(
-    Array.from({ length: PER_ROW }, (_, t) => t),
-    IN_FLIGHT,
-    async (t) => {
-      const t0 = performance.now();
-      const update = (id: string, expression: string, condition: string) => ({
-        Update: {
-          TableName: floorTable,
-          Key: { pk: { S: `ACCOUNT#${id}` }, sk: { S: 'account' } },
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: { ':a': { N: '10' } },
-        },
-      });
-      await dynamodb.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            update(`from-${t}`, 'SET balance = balance - :a, available = available - :a', 'available >= :a'),
-            update(`to-${t}`, 'SET balance = balance + :a, available = available + :a', 'attribute_exists(pk)'),
-          ],
-        }),
-      );
-      floorLatencies.push(performance.now() - t0);
-    },
-  );
-  const floorSeconds = (performance.now() - floorStarted) / 1000;
-  const floorCost = CostMeter.diff(meter.snapshot(), floorBefore);
-  let floorConserved = true;
-  for (let t = 0; t < PER_ROW; t++) {
-    const [a, b] = [await floorBank.account(`from-${t}`), await floorBank.account(`to-${t}`)];
-    if (a.balance + b.balance !== 1_000) floorConserved = false;
-  }
-  const floorUsage: Usage = {
-    writeUnits: floorCost.writeUnits / PER_ROW,
-    readUnits: 0,
-    sqsRequests: 0,
-    stateTransitions: 0,
-    expressRequests: 0,
-    expressGbSeconds: 0,
-    lambdaInvocations: 1,
-    lambdaGbSeconds: sum(floorLatencies.map((ms) => lambdaGbSeconds(ms, LAMBDA_MB))) / PER_ROW,
-  };
-  const floorMoney = breakdown(floorUsage);
-  const floorSorted = [...floorLatencies].sort((x, y) => x - y);
-  rows.push({
-    mode: 'transactWriteItems',
-    participants: 2,
-    transactions: PER_ROW,
-    committed: PER_ROW,
-    aborted: 0,
-    conserved: floorConserved,
-    txPerSecond: PER_ROW / floorSeconds,
-    p50Ms: percentile(floorSorted, 50),
-    p99Ms: percentile(floorSorted, 99),
-    stateTransitionsPerTx: 0,
-    expressMsPerTx: 0,
-    wruPerTx: floorUsage.writeUnits,
-    rruPerTx: 0,
-    sqsRequestsPerTx: 0,
-    lambdaInvocationsPerTx: 1,
-    lambdaMsPerTx: sum(floorLatencies) / PER_ROW,
-    usdPerMillion: sum(Object.values(floorMoney)),
-    usd: floorMoney,
-  });
 
   const floor = rows.find((r) => r.mode === 'transactWriteItems');
   if (floor) {
@@ -447,7 +475,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const phaseDesigns = await measurePhaseDesigns();
+  const phaseDesigns = await measurePhaseDesigns({ dynamodb, meter, suffix });
   await functions.close();
 
   writeFileSync(
@@ -462,6 +490,18 @@ async function main(): Promise<void> {
           'Express: one request per execution plus its emulator-reported duration rounded up to 100 ms at 64 MB (MiniStack sleeps 150 ms before every execution, Standard or Express).',
         prices: PRICES,
         rows,
+        saturation: saturation.map(({ inFlight, row, floorTxPerSecond }) => ({
+          engine: row.engine ?? null,
+          mode: row.mode,
+          participants: row.participants,
+          inFlight,
+          transactions: row.transactions,
+          committed: row.committed,
+          conserved: row.conserved,
+          txPerSecond: row.txPerSecond,
+          p50Ms: row.p50Ms,
+          speedRatioToFloor: row.txPerSecond / floorTxPerSecond,
+        })),
         phaseDesigns,
       },
       null,
@@ -479,6 +519,16 @@ async function main(): Promise<void> {
       `| ${r.engine ?? '—'} | ${r.mode} | ${r.participants} | ${r.transactions} | ${r.committed} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.p99Ms, 0)} | ${r.stateTransitionsPerTx} | ${f(r.expressMsPerTx, 0)} | ${f(r.wruPerTx, 1)} | ${f(r.rruPerTx, 1)} | ${f(r.sqsRequestsPerTx, 1)} | ${f(r.lambdaInvocationsPerTx, 1)} | ${f(r.lambdaMsPerTx, 0)} | ${f(r.usdPerMillion, 1)} | ${f(r.usd.dynamodb, 1)} | ${f(r.usd.stepFunctions, 1)} | ${f(r.usd.lambda, 1)} | ${f(r.usd.sqs, 1)} | ${r.costRatioToFloor === undefined ? '—' : f(r.costRatioToFloor, 1)} | ${r.speedRatioToFloor === undefined ? '—' : f(r.speedRatioToFloor, 3)} |`,
     );
   }
+  if (saturation.length > 0) {
+    console.log('\nRate at saturation (the same transfers with more in flight; the floor measured at the same level):\n');
+    console.log('| engine | mode | participants | in flight | tx | committed | conserved | tx/s | p50 ms | speed × floor |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    for (const { inFlight, row: r, floorTxPerSecond } of saturation) {
+      console.log(
+        `| ${r.engine ?? '—'} | ${r.mode} | ${r.participants} | ${inFlight} | ${r.transactions} | ${r.committed} | ${r.conserved} | ${f(r.txPerSecond, 1)} | ${f(r.p50Ms, 0)} | ${f(r.txPerSecond / floorTxPerSecond, 3)} |`,
+      );
+    }
+  }
   console.log('\nParticipant phase designs (a debit: prepare + commit, each on its own account, then on one account with history):\n');
   console.log(
     '| design | WRU per phase | requests per phase | account item bytes after 0 / 100 / 1000 transactions | WRU per write after 1000 |',
@@ -490,127 +540,6 @@ async function main(): Promise<void> {
     );
   }
   await emulator.stop();
-}
-
-/**
- * The two designs of a participant phase, measured on the same emulator:
- *  - two-item: the participant record is an item of its own, written in one TransactWriteItems with
- *    the business write (what the library does: 2 items, billed 2x);
- *  - on-item: the hold and the record live on the account item itself, keyed by transaction and
- *    epoch, and a phase is one conditional UpdateItem (condition: the record's state and epoch).
- * Both keep a final record per transaction (the tombstone that refuses a late prepare, T4): the
- * two-item design in items of their own, the on-item design on the account, which grows.
- */
-async function measurePhaseDesigns() {
-  const table = await createPlainTable(dynamodb, `phase-designs-${suffix}`);
-  const key = (id: string) => ({ pk: { S: `ACCOUNT#${id}` }, sk: { S: 'account' } });
-  const open = async (id: string) =>
-    dynamodb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: key(id),
-        UpdateExpression: 'SET balance = :b, held = :z, available = :b, txs = :empty',
-        ExpressionAttributeValues: { ':b': { N: '1000000' }, ':z': { N: '0' }, ':empty': { M: {} } },
-      }),
-    );
-  const twoItem = async (account: string, txId: string) => {
-    for (const [phase, expression] of [
-      ['PREPARED', 'SET held = held + :a, available = available - :a'],
-      ['COMMITTED', 'SET balance = balance - :a, held = held - :a'],
-    ] as const) {
-      await dynamodb.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table,
-                Key: key(account),
-                UpdateExpression: expression,
-                ConditionExpression: 'available >= :a',
-                ExpressionAttributeValues: { ':a': { N: '1' } },
-              },
-            },
-            {
-              Put: {
-                TableName: table,
-                Item: {
-                  pk: { S: 'TXP#0' },
-                  sk: { S: `${txId}#debit` },
-                  txId: { S: txId },
-                  participant: { S: 'debit' },
-                  state: { S: phase },
-                  epoch: { N: '1' },
-                  payload: { S: JSON.stringify({ kind: 'debit', accountId: account, amount: 1 }) },
-                  updatedAt: { N: String(Date.now()) },
-                },
-              },
-            },
-          ],
-        }),
-      );
-    }
-  };
-  const onItem = async (account: string, txId: string) => {
-    const names = { '#tx': `${txId}#debit` };
-    await dynamodb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: key(account),
-        UpdateExpression: 'SET held = held + :a, available = available - :a, txs.#tx = :rec',
-        ConditionExpression: 'available >= :a AND attribute_not_exists(txs.#tx)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':a': { N: '1' }, ':rec': { S: 'P:1' } },
-      }),
-    );
-    await dynamodb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: key(account),
-        UpdateExpression: 'SET balance = balance - :a, held = held - :a, txs.#tx = :rec',
-        ConditionExpression: 'txs.#tx = :was',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':a': { N: '1' }, ':rec': { S: 'C:1' }, ':was': { S: 'P:1' } },
-      }),
-    );
-  };
-  const results = [];
-  for (const [design, run] of [
-    ['two-item transaction (kept)', twoItem],
-    ['one conditional update of the account item', onItem],
-  ] as const) {
-    // Fresh accounts: the cost of a phase on an account without history.
-    const before = meter.snapshot();
-    for (let t = 0; t < 20; t++) {
-      await open(`${design[0]}-fresh-${t}-${suffix}`);
-    }
-    const afterOpen = meter.snapshot();
-    for (let t = 0; t < 20; t++) await run(`${design[0]}-fresh-${t}-${suffix}`, `fresh-${t}-${suffix}`);
-    const fresh = CostMeter.diff(meter.snapshot(), afterOpen);
-    void before;
-    // One account with history: how its item grows, and what a write on it then costs.
-    const hot = `${design[0]}-hot-${suffix}`;
-    await open(hot);
-    const sizes: number[] = [];
-    const sizeOf = async () =>
-      itemSize((await dynamodb.send(new GetItemCommand({ TableName: table, Key: key(hot), ConsistentRead: true }))).Item ?? {});
-    sizes.push(await sizeOf());
-    for (let t = 0; t < 1000; t++) {
-      await run(hot, `tx-${String(t).padStart(4, '0')}-0123456789abcdef-${suffix}`);
-      if (t === 99) sizes.push(await sizeOf());
-    }
-    sizes.push(await sizeOf());
-    const lastBefore = meter.snapshot();
-    await run(hot, `last-${suffix}`);
-    const last = CostMeter.diff(meter.snapshot(), lastBefore);
-    results.push({
-      design,
-      wruPerPhase: fresh.writeUnits / 40,
-      requestsPerPhase: fresh.dynamoWriteRequests / 40,
-      itemBytesAfter: sizes,
-      wruPerWriteAfter1000: last.writeUnits / last.dynamoWriteRequests,
-    });
-  }
-  return results;
 }
 
 await main();
