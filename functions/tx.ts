@@ -16,19 +16,22 @@ export {
 } from './adapters/tx/coordinator.js';
 export {
   type CoordinatorEnvelope,
-  type DirectReply,
-  directInvokeHandler,
   type HandleResult,
   Participant,
   type ParticipantHandlers,
   type ParticipantOptions,
   type PhaseContext,
   type PhaseOutcome,
+} from './adapters/tx/participant.js';
+export {
+  type DirectReply,
+  directInvokeHandler,
   participantLambdaHandler,
   runParticipantWorker,
+  type ScheduledEvent,
   type SqsBatchEvent,
   sqsBatchHandler,
-} from './adapters/tx/participant.js';
+} from './adapters/tx/participant-handlers.js';
 export { Sweeper, type SweeperOptions, type SweepResult } from './adapters/tx/sweeper.js';
 export {
   type AslResources,

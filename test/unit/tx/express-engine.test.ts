@@ -1,6 +1,6 @@
 import aslValidator from 'asl-validator';
+import { directInvokeHandler, type HandleResult, participantLambdaHandler } from 'concord-aws/tx';
 import { describe, expect, it } from 'vitest';
-import { directInvokeHandler, type HandleResult, participantLambdaHandler } from '../../../functions/adapters/tx/participant.js';
 import { buildStateMachine } from '../../../functions/core/tx/asl.js';
 import {
   defineTransaction,

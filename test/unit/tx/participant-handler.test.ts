@@ -1,5 +1,5 @@
+import { type HandleResult, participantLambdaHandler, sqsBatchHandler } from 'concord-aws/tx';
 import { describe, expect, it } from 'vitest';
-import { type HandleResult, participantLambdaHandler, sqsBatchHandler } from '../../../functions/adapters/tx/participant.js';
 
 describe('sqsBatchHandler', () => {
   it('reports exactly the messages whose handling threw, so only they come back', async () => {
@@ -60,7 +60,7 @@ describe('participantLambdaHandler', () => {
 
 describe('Participant heartbeats', () => {
   it('sends SendTaskHeartbeat while a slow phase runs, and stops after the reply', async () => {
-    const { Participant } = await import('../../../functions/adapters/tx/participant.js');
+    const { Participant } = await import('concord-aws/tx');
     const sent: string[] = [];
     const sfn = { send: async (command: { constructor: { name: string } }) => void sent.push(command.constructor.name) };
     const dynamodb = {
