@@ -1,0 +1,409 @@
+/**
+ * The `concord` command line: parse (commander) → call (ConcordClient) → render (render.ts).
+ * `runCli` takes its streams, environment and clock as arguments and returns the exit code, so it
+ * runs the same in the bin (main.ts) and in a test.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AuthMode, chooseAuth, regionOfApiHost } from './auth.js';
+import { ConcordClient, type JsonValue, MessageState, type Page, type PageRequest, parseApiUrl, TxStatus } from './client.js';
+import { ExitCode, FailureKind, OperatorError } from './errors.js';
+import { type Progress, progressBar } from './progress.js';
+import {
+  moreHint,
+  renderDeadLetter,
+  renderDeadLetters,
+  renderJson,
+  renderPeek,
+  renderQueues,
+  renderRedriven,
+  renderSent,
+  renderStats,
+  renderTimeline,
+  renderTransactions,
+} from './render.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now: () => number;
+  /** The package's version, for --version. */
+  readonly version?: string;
+  /** For tests; the bin uses the global fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+/** The API's page bound (docs/operators-api.md). */
+const PAGE_MAX = 100;
+/** How many items a listing shows unless told `--limit` or `--all`. */
+const DEFAULT_SHOWN = 100;
+/** The redrive route moves at most this many per call (functions/api/schemas.ts RedriveLimits). */
+const REDRIVE_PER_CALL = 1_000;
+
+interface GlobalOptions {
+  api?: string;
+  token?: string;
+  auth?: AuthMode;
+  region?: string;
+  profile?: string;
+  json?: boolean;
+  progress: boolean;
+  timeout?: number;
+}
+
+interface ListOptions {
+  limit?: number;
+  all?: boolean;
+  cursor?: string;
+}
+
+function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, not ${JSON.stringify(text)}`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number above 0, not ${JSON.stringify(text)}`);
+    return n;
+  };
+}
+
+/** A message body from the command line: JSON when it parses as JSON, else the text as a string. */
+export function parseBody(text: string, asString: boolean): JsonValue {
+  if (asString) return text;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+  return text;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const write = (text: string): void => {
+    io.stdout.write(text);
+  };
+  const program = new Command('concord');
+  let json = false;
+
+  program
+    .description('Operate a Concord deployment through its HTTP API: queues, dead letters, transactions.')
+    .version(io.version ?? 'unknown', '-V, --version')
+    .addOption(new Option('--api <url>', "the API's base URL").env('CONCORD_API_URL'))
+    .addOption(new Option('--token <token>', 'a bearer token (APIs with JWT authorization)').env('CONCORD_API_TOKEN'))
+    .addOption(
+      new Option('--auth <mode>', 'how requests are authorized (default: jwt with a token, iam for an execute-api host, else none)')
+        .choices(Object.values(AuthMode))
+        .env('CONCORD_API_AUTH'),
+    )
+    .addOption(new Option('--region <region>', "the region to sign for (default: the API host's, else AWS_REGION)"))
+    .addOption(new Option('--profile <name>', "the AWS profile to sign with (default: the SDK's chain, AWS_PROFILE)"))
+    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--no-progress', 'never draw a progress bar (it is drawn only when stderr is a terminal)')
+    .addOption(new Option('--timeout <seconds>', 'per request').argParser(positiveNumber('--timeout')))
+    .showHelpAfterError('(concord --help lists the commands)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not found,
+            3 the API failed or is unreachable, 4 not authorized (401/403, no credentials),
+            5 the state does not allow it (409).`,
+    )
+    .hook('preAction', () => {
+      json = program.opts<GlobalOptions>().json === true;
+    });
+
+  const globals = () => program.opts<GlobalOptions>();
+  const client = (): ConcordClient => {
+    const g = globals();
+    const url = parseApiUrl(g.api);
+    const auth = chooseAuth({
+      url,
+      mode: g.auth,
+      token: g.token,
+      region: g.region ?? regionOfApiHost(url.hostname) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
+      profile: g.profile,
+    });
+    return new ConcordClient({
+      baseUrl: url.href,
+      signer: auth.signer,
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+      ...(g.timeout ? { timeoutMs: g.timeout * 1000 } : {}),
+    });
+  };
+  const progress = (label: string, total: number, unit: string): Progress =>
+    progressBar({ stream: io.stderr, label, total, unit, enabled: globals().progress && !json });
+
+  /** Pages through a listing until `--limit` items (default 100), or the end with `--all`. */
+  async function collect<T>(label: string, options: ListOptions, fetchPage: (page: PageRequest) => Promise<Page<T>>) {
+    const wanted = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? DEFAULT_SHOWN);
+    const items: T[] = [];
+    let cursor = options.cursor;
+    let consistency: Page<T>['consistency'] = 'eventual';
+    let bar: Progress | undefined;
+    let pages = 0;
+    try {
+      for (;;) {
+        const page = await fetchPage({ cursor, limit: Math.min(PAGE_MAX, wanted - items.length) });
+        pages += 1;
+        items.push(...page.items);
+        consistency = page.consistency;
+        cursor = page.nextCursor;
+        if (!cursor || items.length >= wanted) break;
+        // A second page means long work: show it, growing the total as pages arrive.
+        bar ??= progress(label, items.length + PAGE_MAX, 'items');
+        bar.update(items.length, items.length + PAGE_MAX);
+      }
+    } finally {
+      bar?.stop();
+    }
+    return { items, consistency, pages, ...(cursor ? { nextCursor: cursor } : {}) };
+  }
+
+  /**
+   * Queues exist on first use, so an empty answer may be an empty queue or a typo. Only then ask
+   * the list of queues whether it exists (the list reads every queue's stats: not on every call).
+   */
+  async function requireQueue(api: ConcordClient, queue: string): Promise<void> {
+    let cursor: string | undefined;
+    try {
+      do {
+        const page = await api.listQueues({ cursor, limit: PAGE_MAX });
+        if (page.items.some((q) => q.queue === queue)) return;
+        cursor = page.nextCursor;
+      } while (cursor);
+    } catch (error) {
+      // A deployment without the list route cannot tell: the empty answer stands.
+      if (error instanceof OperatorError && error.kind === FailureKind.BadUrl) return;
+      throw error;
+    }
+    throw new OperatorError(
+      FailureKind.NotFound,
+      `no queue named ${JSON.stringify(queue)} (concord queues list shows this deployment's queues)`,
+    );
+  }
+
+  const listOptions = (command: Command) =>
+    command
+      .addOption(new Option('--limit <n>', `show at most n (default ${DEFAULT_SHOWN})`).argParser(positiveInt('--limit')))
+      .option('--all', 'every page')
+      .option('--cursor <cursor>', 'start at this page (from a previous --json nextCursor)');
+
+  // --- queues -----------------------------------------------------------------------------------
+  const queues = program.command('queues').description('queues: their configuration, counts and messages');
+
+  listOptions(queues.command('list').description('every queue with its configuration and counts')).action(async (options: ListOptions) => {
+    const api = client();
+    const listed = await collect('queues', options, (page) => api.listQueues(page));
+    if (json)
+      return write(
+        renderJson({
+          queues: listed.items,
+          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
+          consistency: listed.consistency,
+        }),
+      );
+    write(renderQueues(listed.items));
+    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+  });
+
+  queues
+    .command('stats <queue>')
+    .description('counts by state: visible, in flight, delayed, dead-lettered, age of the oldest')
+    .option('--strong', 'a strongly consistent read (default: eventual)')
+    .action(async (queue: string, options: { strong?: boolean }) => {
+      const api = client();
+      const stats = await api.queueStats(queue, options.strong ? 'strong' : undefined);
+      if (stats.visible + stats.inFlight + stats.delayed + stats.deadLettered === 0) await requireQueue(api, queue);
+      write(json ? renderJson({ queue, ...stats }) : renderStats(queue, stats));
+    });
+
+  listOptions(
+    queues
+      .command('peek <queue>')
+      .description('look at messages without leasing them: receive count, age, lease end and fence of in-flight ones')
+      .addOption(new Option('--state <state>', 'only messages in this state').choices(Object.values(MessageState))),
+  ).action(async (queue: string, options: ListOptions & { state?: MessageState }) => {
+    const api = client();
+    const listed = await collect('messages', options, (page) => api.peek(queue, { ...page, state: options.state }));
+    if (listed.items.length === 0 && !options.cursor) await requireQueue(api, queue);
+    if (json)
+      return write(
+        renderJson({
+          queue,
+          messages: listed.items,
+          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
+          consistency: listed.consistency,
+        }),
+      );
+    write(renderPeek(listed.items, io.now(), listed.consistency));
+    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+  });
+
+  // --- messages ---------------------------------------------------------------------------------
+  const messages = program.command('messages').description('send messages');
+  messages
+    .command('send <queue> <body>')
+    .description('send a message; BODY is a JSON value (`{"a":1}`, `42`, `"text"`), other text is sent as a string; - reads stdin')
+    .option('--string', 'send BODY as a string even if it parses as JSON')
+    .option('--group <id>', 'the message group (FIFO queues)')
+    .option('--dedup-id <id>', 'a repeat with this id within the dedup window is the same message')
+    .addOption(new Option('--delay <seconds>', 'visible after this many seconds').argParser(positiveInt('--delay', 900)))
+    .action(async (queue: string, bodyText: string, options: { string?: boolean; group?: string; dedupId?: string; delay?: number }) => {
+      const text = bodyText === '-' ? await readAll(io.stdin ?? process.stdin) : bodyText;
+      const body = parseBody(bodyText === '-' ? text.replace(/\n$/, '') : text, options.string === true);
+      const sent = await client().send(queue, {
+        body,
+        ...(options.group !== undefined ? { groupId: options.group } : {}),
+        ...(options.dedupId !== undefined ? { dedupId: options.dedupId } : {}),
+        ...(options.delay !== undefined ? { delaySeconds: options.delay } : {}),
+      });
+      write(json ? renderJson({ queue, ...sent }) : renderSent(queue, sent));
+    });
+
+  // --- dlq --------------------------------------------------------------------------------------
+  const dlq = program.command('dlq').description("a queue's dead letters: list, show, delete, redrive");
+
+  listOptions(dlq.command('list <queue>').description('dead letters, oldest first')).action(async (queue: string, options: ListOptions) => {
+    const api = client();
+    const listed = await collect('dead letters', options, (page) => api.listDeadLetters(queue, page));
+    if (listed.items.length === 0 && !options.cursor) await requireQueue(api, queue);
+    if (json)
+      return write(
+        renderJson({
+          queue,
+          deadLetters: listed.items,
+          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
+          consistency: listed.consistency,
+        }),
+      );
+    write(renderDeadLetters(listed.items, io.now(), listed.consistency));
+    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+  });
+
+  dlq
+    .command('show <queue> <messageId>')
+    .description('one dead letter, its whole body')
+    .action(async (queue: string, messageId: string) => {
+      const letter = await client().deadLetter(queue, messageId);
+      write(json ? renderJson({ queue, ...letter }) : renderDeadLetter(queue, letter));
+    });
+
+  dlq
+    .command('delete <queue> <messageId>')
+    .description('delete one dead letter for good')
+    .action(async (queue: string, messageId: string) => {
+      await client().deleteDeadLetter(queue, messageId);
+      write(json ? renderJson({ queue, messageId, deleted: true }) : `deleted dead letter ${messageId} of ${queue}\n`);
+    });
+
+  dlq
+    .command('redrive <queue> [messageId]')
+    .description('move dead letters back into the queue, oldest first (all of them, or --max, or the one messageId)')
+    .addOption(new Option('--rate <n>', "at most n per second (the API's default: 50)").argParser(positiveNumber('--rate')))
+    .addOption(new Option('--max <n>', 'move at most n').argParser(positiveInt('--max')))
+    .action(async (queue: string, messageId: string | undefined, options: { rate?: number; max?: number }) => {
+      const api = client();
+      if (messageId !== undefined) {
+        const one = await api.redriveOne(queue, messageId);
+        return write(json ? renderJson({ queue, ...one }) : renderRedriven(queue, { redriven: 1, remaining: false }));
+      }
+      const total = (await api.queueStats(queue)).deadLettered;
+      const cap = options.max ?? Number.POSITIVE_INFINITY;
+      const bar = progress(`redrive ${queue}`, Math.min(total, cap), 'dead letters');
+      let redriven = 0;
+      let remaining = true;
+      let calls = 0;
+      try {
+        while (remaining && redriven < cap) {
+          const step = await api.redrive(queue, {
+            max: Math.min(REDRIVE_PER_CALL, cap - redriven),
+            ...(options.rate !== undefined ? { perSecond: options.rate } : {}),
+          });
+          calls += 1;
+          redriven += step.redriven;
+          remaining = step.remaining;
+          bar.update(redriven, Math.max(Math.min(total, cap), redriven));
+          if (step.redriven === 0) break; // nothing moved: another call would not either
+        }
+      } finally {
+        bar.stop();
+      }
+      if (redriven === 0 && total === 0) await requireQueue(api, queue);
+      write(json ? renderJson({ queue, redriven, remaining, calls }) : renderRedriven(queue, { redriven, remaining }));
+    });
+
+  // --- tx ---------------------------------------------------------------------------------------
+  const tx = program.command('tx').description('transactions: list, timeline, retry');
+
+  listOptions(
+    tx
+      .command('list')
+      .description('transactions, newest first')
+      .addOption(new Option('--status <status>', 'only transactions with this status').choices(Object.values(TxStatus))),
+  ).action(async (options: ListOptions & { status?: TxStatus }) => {
+    const api = client();
+    const listed = await collect('transactions', options, (page) => api.listTransactions({ ...page, status: options.status }));
+    if (json)
+      return write(
+        renderJson({
+          transactions: listed.items,
+          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
+          consistency: listed.consistency,
+        }),
+      );
+    write(renderTransactions(listed.items, listed.consistency));
+    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+  });
+
+  tx.command('show <txId>')
+    .description("one transaction's timeline: prepare/vote or action, decision, each delivery, retries, recovery")
+    .action(async (txId: string) => {
+      const timeline = await client().timeline(txId);
+      write(json ? renderJson(timeline) : renderTimeline(timeline));
+    });
+
+  tx.command('retry <txId>')
+    .description("retry a STUCK transaction's parked compensations (fenced as the sweeper's are)")
+    .action(async (txId: string) => {
+      const result = await client().retry(txId);
+      write(json ? renderJson(result) : `retrying ${result.txId}: now ${result.status}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version are successes; a usage error has already been printed by commander.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (error instanceof OperatorError) {
+      io.stderr.write(
+        json
+          ? renderJson({
+              error: { kind: error.kind, message: error.message, exitCode: error.exitCode, ...error.details, cause: undefined },
+            })
+          : `concord: ${error.message}\n`,
+      );
+      return error.exitCode;
+    }
+    // A bug in the CLI: say so, with the stack, and exit as a failure of the tool.
+    io.stderr.write(`concord: unexpected error (a bug in the CLI): ${(error as Error).stack ?? String(error)}\n`);
+    return ExitCode.Unavailable;
+  }
+}
