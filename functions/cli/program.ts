@@ -42,8 +42,8 @@ const DEFAULT_SHOWN = 100;
 const REDRIVE_PER_CALL = 1_000;
 
 interface GlobalOptions {
-  api?: string;
-  token?: string;
+  api?: string | undefined;
+  token?: string | undefined;
   auth?: AuthMode;
   region?: string;
   profile?: string;
@@ -101,12 +101,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .description('Operate a Concord deployment through its HTTP API: queues, dead letters, transactions.')
     .version(io.version ?? 'unknown', '-V, --version')
-    .addOption(new Option('--api <url>', "the API's base URL").env('CONCORD_API_URL'))
-    .addOption(new Option('--token <token>', 'a bearer token (APIs with JWT authorization)').env('CONCORD_API_TOKEN'))
+    .addOption(new Option('--api <url>', "the API's base URL (env: CONCORD_API_URL)"))
+    .addOption(new Option('--token <token>', 'a bearer token, for APIs with JWT authorization (env: CONCORD_API_TOKEN)'))
     .addOption(
-      new Option('--auth <mode>', 'how requests are authorized (default: jwt with a token, iam for an execute-api host, else none)')
-        .choices(Object.values(AuthMode))
-        .env('CONCORD_API_AUTH'),
+      new Option(
+        '--auth <mode>',
+        'how requests are authorized (env: CONCORD_API_AUTH; default: jwt with a token, iam for an execute-api host, else none)',
+      ).choices(Object.values(AuthMode)),
     )
     .addOption(new Option('--region <region>', "the region to sign for (default: the API host's, else AWS_REGION)"))
     .addOption(new Option('--profile <name>', "the AWS profile to sign with (default: the SDK's chain, AWS_PROFILE)"))
@@ -127,7 +128,23 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
       json = program.opts<GlobalOptions>().json === true;
     });
 
-  const globals = () => program.opts<GlobalOptions>();
+  /** The options, the environment filling in what the command line left out (io.env: the bin's process.env). */
+  const globals = (): GlobalOptions => {
+    const given = program.opts<GlobalOptions>();
+    const auth = given.auth ?? io.env.CONCORD_API_AUTH;
+    if (auth !== undefined && !(Object.values(AuthMode) as string[]).includes(auth)) {
+      throw new OperatorError(
+        FailureKind.Usage,
+        `CONCORD_API_AUTH=${JSON.stringify(auth)} is not one of ${Object.values(AuthMode).join(', ')}`,
+      );
+    }
+    return {
+      ...given,
+      api: given.api ?? io.env.CONCORD_API_URL,
+      token: given.token ?? io.env.CONCORD_API_TOKEN,
+      ...(auth !== undefined ? { auth: auth as AuthMode } : {}),
+    };
+  };
   const client = (): ConcordClient => {
     const g = globals();
     const url = parseApiUrl(g.api);
