@@ -215,6 +215,11 @@ export class ConcordClient {
     return toPage(r.messages, r);
   }
 
+  /** PUT: fields left out keep their value; returns the whole configuration now in force. */
+  configure(queue: string, patch: Partial<QueueConfig>): Promise<QueueConfig & { queue: string }> {
+    return this.call('PUT', `/v1/queues/${seg(queue)}`, { body: patch, what: `configure queue ${JSON.stringify(queue)}` });
+  }
+
   send(queue: string, input: SendInput): Promise<{ messageId: string; duplicate: boolean }> {
     return this.call('POST', `/v1/queues/${seg(queue)}/messages`, { body: input, what: `send to queue ${JSON.stringify(queue)}` });
   }

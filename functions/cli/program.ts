@@ -10,6 +10,7 @@ import { ExitCode, FailureKind, OperatorError } from './errors.js';
 import { type Progress, progressBar } from './progress.js';
 import {
   moreHint,
+  renderConfig,
   renderDeadLetter,
   renderDeadLetters,
   renderJson,
@@ -270,6 +271,21 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     write(renderPeek(listed.items, io.now(), listed.consistency));
     io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
   });
+
+  queues
+    .command('configure <queue>')
+    .description('set the configuration (fields left out keep their value); prints the whole configuration now in force')
+    .addOption(new Option('--max-receives <n>', 'deliveries before a message is dead-lettered').argParser(positiveInt('--max-receives')))
+    .addOption(new Option('--visibility <seconds>', 'the default lease').argParser(positiveInt('--visibility')))
+    .option('--fifo', 'ordered per message group (only on a queue that has no messages yet)')
+    .action(async (queue: string, options: { maxReceives?: number; visibility?: number; fifo?: boolean }) => {
+      const config = await client().configure(queue, {
+        ...(options.maxReceives !== undefined ? { maxReceiveCount: options.maxReceives } : {}),
+        ...(options.visibility !== undefined ? { visibilityTimeoutSeconds: options.visibility } : {}),
+        ...(options.fifo ? { fifo: true } : {}),
+      });
+      write(json ? renderJson(config) : renderConfig(config));
+    });
 
   // --- messages ---------------------------------------------------------------------------------
   const messages = program.command('messages').description('send messages');

@@ -11,6 +11,7 @@ import type {
   DeadLetter,
   JsonValue,
   PeekedMessage,
+  QueueConfig,
   QueueStats,
   QueueSummary,
   Timeline,
@@ -107,6 +108,17 @@ export function renderStats(queue: string, stats: QueueStats): string {
       ['oldest', duration(stats.oldestAgeSeconds)],
     ]) + consistencyLine(stats.consistency)
   );
+}
+
+export function renderConfig(config: QueueConfig & { queue: string }): string {
+  return fields([
+    ['queue', config.queue],
+    ['kind', config.fifo ? 'fifo' : 'standard'],
+    ['max receives', String(config.maxReceiveCount)],
+    ['visibility', `${config.visibilityTimeoutSeconds}s`],
+    ...(config.shards !== undefined ? [['shards', String(config.shards)] as [string, string]] : []),
+    ...(config.dedupWindowSeconds !== undefined ? [['dedup window', `${config.dedupWindowSeconds}s`] as [string, string]] : []),
+  ]);
 }
 
 export function renderPeek(messages: readonly PeekedMessage[], now: number, consistency: Consistency): string {

@@ -5,6 +5,7 @@ import {
   duration,
   moreHint,
   preview,
+  renderConfig,
   renderDeadLetters,
   renderJson,
   renderPeek,
@@ -94,6 +95,12 @@ describe('render', () => {
     expect(text).toBe(
       'queue          orders\nvisible        3\nin flight      1\ndelayed        0\ndead-lettered  2\noldest         5s\n(strong read)\n',
     );
+  });
+
+  it('shows a configuration with its units', () => {
+    expect(
+      renderConfig({ queue: 'q', maxReceiveCount: 3, visibilityTimeoutSeconds: 45, fifo: true, shards: 4, dedupWindowSeconds: 300 }),
+    ).toBe('queue         q\nkind          fifo\nmax receives  3\nvisibility    45s\nshards        4\ndedup window  300s\n');
   });
 
   it("peeks: an in-flight message's lease end counts down and shows its fence; a delayed one says when it becomes visible", () => {
