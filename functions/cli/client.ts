@@ -186,9 +186,9 @@ export class ConcordClient {
   // ---------------------------------------------------------------------------------------------
   // Queues
 
-  async listQueues(page: PageRequest = {}): Promise<Page<QueueSummary>> {
+  async listQueues(options: PageRequest & { readonly consistency?: Consistency | undefined } = {}): Promise<Page<QueueSummary>> {
     const r = await this.call<{ queues: QueueSummary[]; nextCursor?: string; consistency: Consistency }>('GET', '/v1/queues', {
-      query: pageQuery(page),
+      query: { ...pageQuery(options), consistency: options.consistency },
       what: 'list the queues',
     });
     return toPage(r.queues, r);
@@ -292,7 +292,8 @@ export class ConcordClient {
     });
   }
 
-  retry(txId: string): Promise<{ txId: string; status: string }> {
+  /** 202: the parked compensations run again under a new epoch (the sweeper's fencing). */
+  retry(txId: string): Promise<{ txId: string; status: string; epoch?: number }> {
     return this.call('POST', `/v1/transactions/${seg(txId)}/retry`, {
       what: `retry transaction ${JSON.stringify(txId)}`,
       notFound: `no transaction ${JSON.stringify(txId)}`,

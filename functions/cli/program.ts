@@ -17,6 +17,7 @@ import {
   renderPeek,
   renderQueues,
   renderRedriven,
+  renderRetried,
   renderSent,
   renderStats,
   renderTimeline,
@@ -200,7 +201,8 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     let cursor: string | undefined;
     try {
       do {
-        const page = await api.listQueues({ cursor, limit: PAGE_MAX });
+        // Strong: a queue used a moment ago must not read as unknown.
+        const page = await api.listQueues({ cursor, limit: PAGE_MAX, consistency: 'strong' });
         if (page.items.some((q) => q.queue === queue)) return;
         cursor = page.nextCursor;
       } while (cursor);
@@ -254,7 +256,9 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     queues
       .command('peek <queue>')
       .description('look at messages without leasing them: receive count, age, lease end and fence of in-flight ones')
-      .addOption(new Option('--state <state>', 'only messages in this state').choices(Object.values(MessageState))),
+      .addOption(
+        new Option('--state <state>', 'the messages in this state (default: visible, as the API)').choices(Object.values(MessageState)),
+      ),
   ).action(async (queue: string, options: ListOptions & { state?: MessageState }) => {
     const api = client();
     const listed = await collect('messages', options, (page) => api.peek(queue, { ...page, state: options.state }));
@@ -387,7 +391,11 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     tx
       .command('list')
       .description('transactions, newest first')
-      .addOption(new Option('--status <status>', 'only transactions with this status').choices(Object.values(TxStatus))),
+      .addOption(
+        new Option('--status <status>', 'the transactions with this status (default: PENDING, as the API)').choices(
+          Object.values(TxStatus),
+        ),
+      ),
   ).action(async (options: ListOptions & { status?: TxStatus }) => {
     const api = client();
     const listed = await collect('transactions', options, (page) => api.listTransactions({ ...page, status: options.status }));
@@ -414,7 +422,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     .description("retry a STUCK transaction's parked compensations (fenced as the sweeper's are)")
     .action(async (txId: string) => {
       const result = await client().retry(txId);
-      write(json ? renderJson(result) : `retrying ${result.txId}: now ${result.status}\n`);
+      write(json ? renderJson(result) : renderRetried(result));
     });
 
   try {

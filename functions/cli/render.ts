@@ -214,6 +214,10 @@ export function renderRedriven(queue: string, result: { redriven: number; remain
   return `redrove ${result.redriven} ${noun} of ${queue} back into the queue${result.remaining ? '; more are waiting (run again)' : ''}\n`;
 }
 
+export function renderRetried(result: { txId: string; status: string; epoch?: number }): string {
+  return `retrying the parked compensations of ${result.txId}: now ${result.status}${result.epoch !== undefined ? ` under epoch ${result.epoch}` : ''}\n`;
+}
+
 /** The hint after a listing that stopped before the last page. */
 export function moreHint(nextCursor: string | undefined, shown: number): string {
   return nextCursor ? `${shown} shown; more with --cursor ${nextCursor} (or --all)\n` : '';

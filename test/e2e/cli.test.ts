@@ -96,6 +96,118 @@ describe("concord, the operators' CLI, against the deployed stack", () => {
     expect(await json(['dlq', 'redrive', queue])).toEqual({ queue, redriven: 0, remaining: false, calls: 1 });
   });
 
+  it('peeks without leasing: a JSON body comes back as the same value; an in-flight message shows its lease end and fence', async () => {
+    const queue = unique('peek');
+    const sent = await json(['messages', 'send', queue, '{"orderId":42}']);
+    await json(['messages', 'send', queue, '7']);
+    const visible = await json(['queues', 'peek', queue]);
+    expect(visible.messages.map((m: { body: unknown }) => m.body).sort()).toEqual([7, { orderId: 42 }].sort());
+    expect(visible.messages.every((m: { state: string; fence?: number }) => m.state === 'visible' && m.fence === undefined)).toBe(true);
+    // Peeking leased nothing: a receive still gets both.
+    const received = (await call('POST', `/v1/queues/${queue}/receive`, { max: 10, visibilityTimeoutSeconds: 300 })).body
+      .messages as Array<{
+      messageId: string;
+      fence: number;
+    }>;
+    expect(received).toHaveLength(2);
+    const table = await concord(['queues', 'peek', queue, '--state', 'in-flight']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`│ ${sent.messageId} +│ in-flight +│ 1 +│ \\S+ +│ in [45]m( \\d+s)? +│ 1 +│`));
+    const inFlight = await json(['queues', 'peek', queue, '--state', 'in-flight']);
+    expect(inFlight.messages).toHaveLength(2);
+    for (const m of inFlight.messages) {
+      expect(m).toMatchObject({ state: 'in-flight', receiveCount: 1, fence: 1 });
+      expect(Date.parse(m.leaseExpiresAt)).toBeGreaterThan(Date.now());
+      expect(m).not.toHaveProperty('receipt');
+    }
+    // queues list has it, with its counts.
+    const listed = await json(['queues', 'list', '--all']);
+    expect(listed.queues.find((q: { queue: string }) => q.queue === queue)).toMatchObject({ stats: { inFlight: 2 } });
+  });
+
+  it('an unknown queue, dead letter or transaction is exit 2, naming it', async () => {
+    const queue = unique('never-used');
+    const stats = await concord(['queues', 'stats', queue]);
+    expect(stats).toMatchObject({ code: 2, stdout: '' });
+    expect(stats.stderr).toContain(`no queue named "${queue}"`);
+    expect((await concord(['dlq', 'list', queue])).code).toBe(2);
+    expect((await concord(['queues', 'peek', queue])).code).toBe(2);
+    const letter = await concord(['dlq', 'show', 'account-events', 'no-such-message']);
+    expect(letter).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no dead letter "no-such-message" in queue "account-events"'),
+    });
+    const tx = await concord(['tx', 'show', 'no-such-tx']);
+    expect(tx).toMatchObject({ code: 2, stderr: expect.stringContaining('no transaction "no-such-tx"') });
+  });
+
+  it('one dead letter: show, redrive by id, delete', async () => {
+    const queue = unique('one');
+    await json(['queues', 'configure', queue, '--max-receives', '1', '--visibility', '1']);
+    const first = await json(['messages', 'send', queue, '"first"']);
+    const second = await json(['messages', 'send', queue, '{"n":2}']);
+    expect(((await call('POST', `/v1/queues/${queue}/receive`, { max: 10 })).body.messages as unknown[]).length).toBe(2);
+    await sleep(1_500);
+    expect((await call('POST', `/v1/queues/${queue}/receive`, { max: 10 })).body.messages).toEqual([]);
+    const shown = await concord(['dlq', 'show', queue, second.messageId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^message +${second.messageId}$`, 'm'));
+    expect(shown.stdout).toMatch(/^body +\{\n {4}"n": 2\n {2}\}$/m);
+    expect(await concord(['dlq', 'redrive', queue, first.messageId])).toMatchObject({
+      code: 0,
+      stdout: `redrove 1 dead letter of ${queue} back into the queue\n`,
+    });
+    expect(await concord(['dlq', 'delete', queue, second.messageId])).toMatchObject({
+      code: 0,
+      stdout: `deleted dead letter ${second.messageId} of ${queue}\n`,
+    });
+    expect((await concord(['dlq', 'delete', queue, second.messageId])).code).toBe(2);
+    expect(await json(['queues', 'stats', queue, '--strong'])).toMatchObject({ visible: 1, deadLettered: 0 });
+  });
+
+  it("lists transactions by status and draws one's timeline; retrying one that is not STUCK is exit 5", async () => {
+    const [a, b] = [unique('alice'), unique('bob')];
+    expect((await call('POST', '/v1/accounts', { bank: 'bank-a', id: a, balance: 1_000 })).status).toBe(201);
+    expect((await call('POST', '/v1/accounts', { bank: 'bank-b', id: b, balance: 0 })).status).toBe(201);
+    const transfer = (amount: number) =>
+      call('POST', '/v1/transfers', { from: { bank: 'bank-a', id: a }, to: { bank: 'bank-b', id: b }, amount, mode: '2pc', wait: true });
+    const ok = await transfer(300);
+    expect(ok.body).toMatchObject({ status: 'COMMITTED' });
+    const refused = await transfer(5_000);
+    expect(refused.body).toMatchObject({ status: 'ABORTED' });
+    const txId = String(ok.body.transferId);
+
+    // The by-status index is eventually consistent: wait for the committed one to show.
+    let committed: { transactions: Array<{ txId: string; status: string; participants: string[] }> } = { transactions: [] };
+    for (let i = 0; i < 20 && !committed.transactions.some((t) => t.txId === txId); i++) {
+      if (i > 0) await sleep(500);
+      committed = await json(['tx', 'list', '--status', 'COMMITTED', '--all']);
+    }
+    expect(committed.transactions.find((t) => t.txId === txId)).toMatchObject({ status: 'COMMITTED' });
+    expect(committed.transactions.every((t) => t.status === 'COMMITTED')).toBe(true);
+    const table = await concord(['tx', 'list', '--status', 'COMMITTED', '--limit', '5']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/│ TRANSACTION +│ STATUS +│ TYPE/);
+
+    const timeline = await json(['tx', 'show', txId]);
+    expect(timeline).toMatchObject({ txId, status: 'COMMITTED', consistency: 'strong' });
+    const kinds = timeline.events.map((e: { kind: string }) => e.kind);
+    expect(kinds[0]).toBe('started');
+    expect(kinds).toContain('vote');
+    expect(timeline.events.find((e: { kind: string }) => e.kind === 'decision')).toMatchObject({ outcome: 'COMMIT' });
+    const drawn = await concord(['tx', 'show', txId]);
+    expect(drawn.code).toBe(0);
+    expect(drawn.stdout).toMatch(/^status +COMMITTED$/m);
+    expect(drawn.stdout).toMatch(/│ \S+ +│ \+0\.000s +│ started /);
+    expect(drawn.stdout).toMatch(/│ decision +│ - +│ \S+ +│ - +│ COMMIT /);
+    const abortedTimeline = await json(['tx', 'show', String(refused.body.transferId)]);
+    expect(abortedTimeline.events.find((e: { kind: string }) => e.kind === 'decision')).toMatchObject({ outcome: 'ABORT' });
+
+    const retried = await concord(['tx', 'retry', txId]);
+    expect(retried.code).toBe(5);
+    expect(retried.stderr).toMatch(new RegExp(`could not retry transaction "${txId}": 409`));
+  });
+
   it('signs with SigV4 when told --auth iam (the emulator accepts the signed request)', async () => {
     const queue = unique('signed');
     const run = await concord(['--auth', 'iam', '--region', 'us-east-1', '--json', 'messages', 'send', queue, 'signed'], {

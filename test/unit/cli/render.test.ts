@@ -11,6 +11,7 @@ import {
   renderPeek,
   renderQueues,
   renderRedriven,
+  renderRetried,
   renderSent,
   renderStats,
   renderTimeline,
@@ -212,6 +213,9 @@ describe('render', () => {
     expect(renderSent('q', { messageId: 'm1', duplicate: true })).toMatch(/^duplicate of message m1/);
     expect(renderRedriven('q', { redriven: 1, remaining: false })).toBe('redrove 1 dead letter of q back into the queue\n');
     expect(renderRedriven('q', { redriven: 3, remaining: true })).toMatch(/3 dead letters .* more are waiting/);
+    expect(renderRetried({ txId: 't1', status: 'PENDING', epoch: 3 })).toBe(
+      'retrying the parked compensations of t1: now PENDING under epoch 3\n',
+    );
     expect(moreHint('abc', 100)).toBe('100 shown; more with --cursor abc (or --all)\n');
     expect(moreHint(undefined, 3)).toBe('');
   });
