@@ -62,10 +62,10 @@ export function time(iso: string | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { hour12: false });
 }
 
-export function dollars(usd: number): string {
-  if (usd === 0) return '$0';
-  if (usd < 0.01) return `$${(usd * 1e6).toFixed(2)} per million`;
-  return `$${usd.toFixed(2)}`;
+/** USD per million of something that costs `usd` each, to the cent (or three digits below $1). */
+export function perMillion(usd: number): string {
+  const m = usd * 1e6;
+  return `$${m >= 1 ? m.toFixed(2) : Number(m.toPrecision(3)).toString()}`;
 }
 
 export function StatusBadge({ status }: { status: string }) {

@@ -1,7 +1,7 @@
 import { messageUsage, usd } from 'concord-aws/cost';
 import { useState } from 'preact/hooks';
 import { api, type DeadLetter, enc, type MessageState, type Page, type PeekedMessage, type QueueStats } from './api.js';
-import { ConsistencyBadge, Countdown, dollars, ErrorBox, preview, Section, seconds, time } from './components.js';
+import { ConsistencyBadge, Countdown, ErrorBox, perMillion, preview, Section, seconds, time } from './components.js';
 import { usePoll } from './hooks.js';
 import { SendForm } from './queues.js';
 
@@ -68,8 +68,11 @@ export function QueueView({ queue }: { queue: string }) {
               <th class="num">age</th>
               <th>{state === 'in-flight' ? 'lease expires in' : state === 'delayed' ? 'visible at' : 'sent'}</th>
               <th class="num">fence</th>
-              <th class="num" title="send, a lease per receive, the ack: at us-east-1 on-demand prices">
-                cost
+              <th
+                class="num"
+                title="The send, a lease per delivery and the ack, at us-east-1 on-demand prices; an upper bound for bodies of 512 bytes and more, which are stored compressed when that saves 10%"
+              >
+                $ / M like it
               </th>
             </tr>
           </thead>
@@ -95,7 +98,7 @@ export function QueueView({ queue }: { queue: string }) {
                   )}
                 </td>
                 <td class="num">{m.fence ?? '—'}</td>
-                <td class="num">{dollars(messageUsd(m.body, m.receiveCount))}</td>
+                <td class="num">{perMillion(messageUsd(m.body, m.receiveCount))}</td>
               </tr>
             ))}
             {peek.data && peek.data.messages.length === 0 ? (

@@ -1,7 +1,7 @@
 import { costBreakdown, executionPath, transactionUsage, usd } from 'concord-aws/cost';
 import { useState } from 'preact/hooks';
 import { api, enc, type Timeline, type TimelineEvent } from './api.js';
-import { ConsistencyBadge, dollars, ErrorBox, Section, StatusBadge, time } from './components.js';
+import { ConsistencyBadge, ErrorBox, perMillion, Section, StatusBadge, time } from './components.js';
 import { usePoll } from './hooks.js';
 import { COORDINATOR_LANE, toLanes } from './timeline-model.js';
 
@@ -182,8 +182,8 @@ function CostPanel({ timeline }: { timeline: Timeline }) {
   return (
     <Section title="Cost at AWS prices">
       <p>
-        <strong data-testid="tx-cost">{dollars(total)}</strong> for this transaction (${(total * 1e6).toFixed(1)} per million like it):{' '}
-        {model.phaseDeliveries} participant phases, {usage.writeUnits} WRU, {usage.readUnits} RRU
+        <strong data-testid="tx-cost">{perMillion(total)}</strong> per million transactions like this one: {model.phaseDeliveries}{' '}
+        participant phases, {usage.writeUnits} WRU, {usage.readUnits} RRU
         {usage.stateTransitions !== undefined ? `, ${usage.stateTransitions} state transitions` : ''}
         {usage.sqsRequests ? `, ${usage.sqsRequests} SQS requests` : ''}, {usage.lambdaInvocations} Lambda invocations.
       </p>
@@ -192,7 +192,7 @@ function CostPanel({ timeline }: { timeline: Timeline }) {
           {costBreakdown(usage).map((line) => (
             <tr key={line.service}>
               <th>{line.service}</th>
-              <td class="num">${(line.usd * 1e6).toFixed(2)} / M</td>
+              <td class="num">{perMillion(line.usd)} / M</td>
             </tr>
           ))}
         </tbody>
