@@ -96,10 +96,7 @@ describe("the operators' console, in Chromium", () => {
     expect(first).toBeGreaterThan(200);
     expect(first).toBeLessThanOrEqual(300);
     // The countdown ticks in the page (every 250 ms) without a reload.
-    await page.waitForFunction(
-      ([selector, before]) => Number.parseFloat(document.querySelector(selector as string)?.textContent ?? '') < (before as number),
-      [`tr[data-message="${sent.body.messageId}"] .countdown`, first] as const,
-    );
+    await until('the countdown to tick', async () => Number.parseFloat((await row.locator('.countdown').textContent()) ?? '') < first);
     expect(await row.locator('td').nth(5).textContent()).toBe(String(received.body.messages[0].fence));
     await shot('queue-in-flight');
   });
