@@ -41,6 +41,13 @@ export function acknowledgeReviewedFindings(stack: Stack, options: { localEmulat
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<Coordinatortransfersaga6732CDF9.Name>:*]',
     'The sweeper stops the executions of a stuck transaction; execution names are transaction ids, so only the state machine can be named.',
   );
+  for (const machine of ['Coordinatortransfer2pcC52F48A5', 'Coordinatortransfersaga6732CDF9']) {
+    acknowledge(
+      'Api/HandlerRole',
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*]`,
+      "An operator's retry of a STUCK transaction stops its last execution (if still running) before the recovery run; execution names are transaction ids, so only the state machine can be named.",
+    );
+  }
   if (options.localEmulator) {
     acknowledge(
       'Api/HttpApi',

@@ -18,6 +18,7 @@ import { queueRoutes } from './queue-routes.js';
 import { readJsonBody } from './request.js';
 import { type AnyRoute, honoPath, pathPattern, route } from './route.js';
 import { openApiResponse } from './schemas.js';
+import { transactionRoutes } from './transaction-routes.js';
 
 export type { ApiDeps, ApiLogger, BankDeps } from './ports.js';
 
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps): Hono {
   const routes: AnyRoute[] = [
     ...queueRoutes(deps),
     ...bankRoutes(deps),
+    ...transactionRoutes(deps),
     route({
       method: 'get',
       path: '/v1/openapi.json',
@@ -89,6 +91,7 @@ async function parseCallMap(r: AnyRoute, c: Context): Promise<Response> {
   const headers = r.headers ? parseInput(r.headers, pickHeaders(c.req.raw.headers, Object.keys(r.headers.shape))) : {};
   const body = r.body ? parseInput(r.body, await readJsonBody(c.req.raw)) : undefined;
   const result = await r.handle({ params, query, headers, body });
+  if (r.success.status === 204) return c.body(null, 204);
   return c.json(result, r.success.status);
 }
 

@@ -77,7 +77,7 @@ function operation(route: AnyRoute): JsonSchema {
   const responses: Record<string, JsonSchema> = {
     [route.success.status]: {
       description: route.success.description,
-      content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } },
+      ...(route.success.status === 204 ? {} : { content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } } }),
     },
   };
   for (const status of [...new Set([...errors].map((code) => ErrorStatus[code]))].sort((a, b) => a - b)) {

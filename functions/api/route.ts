@@ -7,8 +7,9 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 
-export type Method = 'get' | 'post' | 'put';
-export type SuccessStatus = 200 | 201 | 202;
+export type Method = 'get' | 'post' | 'put' | 'delete';
+/** 204 answers with no body (its schema is `z.undefined()`). */
+export type SuccessStatus = 200 | 201 | 202 | 204;
 type Fields = z.ZodObject<z.ZodRawShape, z.core.$ZodObjectConfig>;
 type NoFields = z.ZodObject<Record<never, never>, z.core.$strict>;
 
