@@ -55,6 +55,13 @@ export function acknowledgeReviewedFindings(stack: Stack, options: { localEmulat
       'Deployments to the local emulator (-c local=true) only: it verifies no SigV4 signatures. Deployments to AWS use the IAM authorizer (or JWT).',
     );
   }
+  for (const route of ['GET--console', 'GET--console--{file+}']) {
+    acknowledge(
+      `Api/HttpApi/${route}`,
+      'AwsSolutions-APIG4',
+      "The operators' console's page, script and style: static files with no data, which a browser must fetch before it can sign or attach a token. Every call the page makes goes to /v1 routes, authorized as any other.",
+    );
+  }
   acknowledge(
     'Queue/ClaimCheckAccessLogs',
     'AwsSolutions-S1',

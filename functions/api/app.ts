@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { quote } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import { bankRoutes } from './bank-routes.js';
+import { mountConsole } from './console-route.js';
 import { ErrorCode, httpError, toHttpError } from './errors.js';
 import { type OpenApiDocument, openApiDocument } from './openapi.js';
 import type { ApiDeps, ApiLogger } from './ports.js';
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps): Hono {
 
   const app = new Hono();
   for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => serve(r, c));
+  if (deps.consoleAssets) mountConsole(app, deps.consoleAssets);
 
   const patterns = routes.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
   app.notFound((c) => {

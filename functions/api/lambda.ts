@@ -5,13 +5,17 @@
  * Give the function a timeout above the longest route: a receive long-polls up to 20 s and a
  * redrive of 1 000 at the default rate takes 20 s (API Gateway's own limit is 30 s).
  */
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { handle } from 'hono/aws-lambda';
+import { loadConsoleAssets } from '../console/assets.js';
 import { createApp } from './app.js';
 import { loadApiConfig } from './config.js';
 import { buildApiDeps } from './deps.js';
 
 const logger = new Logger({ serviceName: 'concord-api' });
-const app = createApp({ ...buildApiDeps(loadApiConfig()), logger });
+// The build puts the console's files beside this bundle (dist/handlers/api/console/).
+const consoleAssets = loadConsoleAssets(join(__dirname, 'console'));
+const app = createApp({ ...buildApiDeps(loadApiConfig()), logger, ...(consoleAssets ? { consoleAssets } : {}) });
 
 export const handler = handle(app);

@@ -7,6 +7,7 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Queues } from 'concord-aws/queue';
 import type { Coordinator, Participant, Sweeper, TxMode } from 'concord-aws/tx';
 import type { Bank, TransferLeg } from '../bank/bank.js';
+import type { ConsoleAssets } from '../console/assets.js';
 import type { BankName } from './schemas.js';
 
 export type CoordinatorPort = Pick<Coordinator, 'start' | 'view' | 'list' | 'timelineSources'>;
@@ -49,4 +50,6 @@ export interface ApiDeps {
    * commit with the account itself. Absent: accounts are opened without an event.
    */
   readonly accountEvents?: (event: Record<string, unknown>) => Promise<readonly TransactWriteItem[]>;
+  /** The operators' console's built files, served at /console/. Absent: no console route. */
+  readonly consoleAssets?: ConsoleAssets;
 }

@@ -44,14 +44,19 @@ function toRequest(req: IncomingMessage): Request {
 }
 
 async function main(): Promise<void> {
-  const [{ createApp }, { loadApiConfig }, { buildApiDeps }] = await Promise.all([
+  const [{ createApp }, { loadApiConfig }, { buildApiDeps }, { loadConsoleAssets }, { packagedConsoleDir }] = await Promise.all([
     import('./app.js'),
     import('./config.js'),
     import('./deps.js'),
+    import('../console/assets.js'),
+    import('../console/packaged.js'),
   ]);
   const port = Number(process.env.PORT ?? 8787);
-  createServer(createApp(buildApiDeps(loadApiConfig()))).listen(port, () => {
+  const dir = packagedConsoleDir();
+  const consoleAssets = dir ? loadConsoleAssets(dir) : undefined;
+  createServer(createApp({ ...buildApiDeps(loadApiConfig()), ...(consoleAssets ? { consoleAssets } : {}) })).listen(port, () => {
     console.log(`concord-api listening on http://127.0.0.1:${port}/v1/openapi.json`);
+    if (consoleAssets) console.log(`the console: http://127.0.0.1:${port}/console/`);
   });
 }
 

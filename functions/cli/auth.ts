@@ -104,11 +104,25 @@ export function sigV4(options: { readonly region: string; readonly credentials: 
   };
 }
 
+/** The AWS SDK's default credential chain (environment, profiles and SSO, web identity, container and instance roles). */
+export function defaultCredentials(profile?: string): CredentialProvider {
+  return fromNodeProviderChain(profile ? { profile } : {});
+}
+
 export interface AuthChoice {
   readonly mode: AuthMode;
   readonly signer: RequestSigner;
   /** Why this mode, for --verbose. */
   readonly reason: string;
+}
+
+/** The mode chooseAuth picks (below), without building a signer. */
+export function authModeFor(options: {
+  readonly url: URL;
+  readonly mode?: AuthMode | undefined;
+  readonly token?: string | undefined;
+}): AuthMode {
+  return options.mode ?? (options.token ? AuthMode.Jwt : regionOfApiHost(options.url.hostname) ? AuthMode.Iam : AuthMode.None);
 }
 
 /**
@@ -124,7 +138,7 @@ export function chooseAuth(options: {
   readonly profile?: string | undefined;
 }): AuthChoice {
   const hostRegion = regionOfApiHost(options.url.hostname);
-  const mode = options.mode ?? (options.token ? AuthMode.Jwt : hostRegion ? AuthMode.Iam : AuthMode.None);
+  const mode = authModeFor(options);
   const reason = options.mode ? '--auth' : options.token ? 'a token was given' : hostRegion ? 'an execute-api host' : 'not an AWS host';
   if (mode === AuthMode.Jwt) {
     if (!options.token) throw new OperatorError(FailureKind.Usage, '--auth jwt needs a token: pass --token T or set CONCORD_API_TOKEN');
@@ -138,8 +152,7 @@ export function chooseAuth(options: {
         `--auth iam needs a region to sign for: ${options.url.host} does not name one; pass --region or set AWS_REGION`,
       );
     }
-    const credentials = fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
-    return { mode, signer: sigV4({ region, credentials }), reason };
+    return { mode, signer: sigV4({ region, credentials: defaultCredentials(options.profile) }), reason };
   }
   return { mode, signer: unsigned, reason };
 }

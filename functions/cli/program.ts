@@ -4,7 +4,8 @@
  * runs the same in the bin (main.ts) and in a test.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AuthMode, chooseAuth, regionOfApiHost } from './auth.js';
+import { ConsoleProxyError, type RunningConsole, serveConsole } from '../console/proxy.js';
+import { AuthMode, authModeFor, chooseAuth, defaultCredentials, regionOfApiHost } from './auth.js';
 import { ConcordClient, type JsonValue, MessageState, type Page, type PageRequest, parseApiUrl, TxStatus } from './client.js';
 import { ExitCode, FailureKind, OperatorError } from './errors.js';
 import { type Progress, progressBar } from './progress.js';
@@ -32,6 +33,8 @@ export interface CliIo {
   readonly now: () => number;
   /** The package's version, for --version. */
   readonly version?: string;
+  /** Resolves when the operator stops a long-running command (`concord console`): the bin's Ctrl-C. */
+  readonly interrupted?: () => Promise<void>;
   /** For tests; the bin uses the global fetch. */
   readonly fetch?: typeof fetch;
 }
@@ -91,6 +94,19 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
   return text;
+}
+
+/** The bin's stop: the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -423,6 +439,40 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     .action(async (txId: string) => {
       const result = await client().retry(txId);
       write(json ? renderJson(result) : renderRetried(result));
+    });
+
+  // --- console ----------------------------------------------------------------------------------
+  program
+    .command('console')
+    .description(
+      'serve the web console on localhost (127.0.0.1 only): its API calls are signed with your AWS credentials for an IAM API, or carry the bearer token the page sends for a JWT API',
+    )
+    .addOption(new Option('--port <n>', 'the local port (default: a free one)').argParser(positiveInt('--port', 65_535)))
+    .action(async (options: { port?: number }) => {
+      const g = globals();
+      const url = parseApiUrl(g.api);
+      const sign = authModeFor({ url, mode: g.auth, token: g.token }) === AuthMode.Iam;
+      const region = g.region ?? regionOfApiHost(url.hostname) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+      let running: RunningConsole;
+      try {
+        running = await serveConsole({
+          apiUrl: url.href.replace(/\/$/, ''),
+          sign,
+          ...(sign ? { credentials: defaultCredentials(g.profile) } : {}),
+          ...(region ? { region } : {}),
+          ...(options.port ? { port: options.port } : {}),
+        });
+      } catch (error) {
+        if (error instanceof ConsoleProxyError) throw new OperatorError(FailureKind.Usage, error.message, { cause: error });
+        throw error;
+      }
+      write(`CONSOLE_URL=${running.url}\n`);
+      io.stderr.write(`serving the console for ${url.href}${sign ? ' (signing its calls with SigV4)' : ''}; Ctrl-C stops\n`);
+      try {
+        await (io.interrupted ?? untilSignal)();
+      } finally {
+        await running.close();
+      }
     });
 
   try {

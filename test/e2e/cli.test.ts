@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,6 +216,52 @@ describe("concord, the operators' CLI, against the deployed stack", () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ queue, duplicate: false });
+  });
+
+  it("concord console serves the console on localhost and signs the page's API calls; Ctrl-C stops it with exit 0", async () => {
+    const queue = unique('console');
+    await json(['messages', 'send', queue, '"seen through the console"']);
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        '--conditions=source',
+        join(root, 'functions', 'cli', 'main.ts'),
+        '--auth',
+        'iam',
+        '--region',
+        'us-east-1',
+        'console',
+      ],
+      { cwd: root, env: { ...process.env, CONCORD_API_URL: api, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const consoleUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const found = /^CONSOLE_URL=(\S+)$/m.exec(stdout);
+        if (found) resolve(found[1]!);
+      });
+      void exited.then((code) => reject(new Error(`concord console exited ${code} before printing CONSOLE_URL: ${stderr}`)));
+    });
+    try {
+      expect(new URL(consoleUrl).hostname).toBe('127.0.0.1');
+      const page = await fetch(new URL('/console/', consoleUrl));
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      const stats = await fetch(new URL(`/v1/queues/${queue}/stats?consistency=strong`, consoleUrl));
+      expect(stats.status).toBe(200);
+      expect(await stats.json()).toMatchObject({ visible: 1, consistency: 'strong' });
+      expect(stderr).toMatch(/signing its calls with SigV4/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('errors name what was wrong, with exit codes a script can branch on', async () => {
