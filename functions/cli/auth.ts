@@ -10,58 +10,20 @@
  * Signing is @smithy/signature-v4, the signer the AWS SDK itself uses, so the canonical request
  * (double-encoded path, sorted query, signed host) is AWS's own and not a re-implementation.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type RequestSigner, unsigned } from './client.js';
 import { FailureKind, OperatorError } from './errors.js';
+
+type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
+type Credentials = Awaited<ReturnType<CredentialProvider>>;
 
 export const AuthMode = { Iam: 'iam', Jwt: 'jwt', None: 'none' } as const;
 export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode];
 
-/** A request about to be sent: the signer may add headers. */
-export interface OutgoingRequest {
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: Record<string, string>;
-  readonly body?: string;
-}
-
-type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
-type Credentials = Awaited<ReturnType<CredentialProvider>>;
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-export type RequestSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
-
-export const unsigned: RequestSigner = async (request) => request.headers;
-
 export function bearer(token: string): RequestSigner {
   return async (request) => ({ ...request.headers, authorization: `Bearer ${token}` });
-}
-
-/** node:crypto behind the hash interface @smithy/signature-v4 takes (SHA-256, or HMAC-SHA-256 when given a key). */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(this.secret));
-  }
-  update(data: Uint8Array | string): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-function toBytes(data: SourceData): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
 }
 
 /** `abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1`. */
@@ -84,7 +46,7 @@ export function sigV4(options: { readonly region: string; readonly credentials: 
         );
       }
     },
-    sha256: NodeSha256,
+    sha256: Hash.bind(null, 'sha256'),
   });
   return async (request) => {
     const { url } = request;

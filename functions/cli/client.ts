@@ -2,10 +2,23 @@
  * A typed client of a Concord deployment's operators' API (docs/operators-api.md): one method per
  * route, the shapes the contract names, and every failure turned into an `OperatorError` whose
  * message says what was asked, of which URL, and what came back. The CLI renders what it returns;
- * the console's local proxy can reuse it (it has no Node-only dependency beyond `fetch`).
+ * the console can reuse it: it needs only `fetch` (no Node built-in, no AWS SDK; signers come from
+ * auth.ts, which does).
  */
-import { type RequestSigner, unsigned } from './auth.js';
 import { FailureKind, failureKindOfStatus, OperatorError } from './errors.js';
+
+/** A request about to be sent: the signer may add headers. */
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/** Adds what proves who sends the request (auth.ts: SigV4, bearer); `unsigned` adds nothing. */
+export type RequestSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
+
+export const unsigned: RequestSigner = async (request) => request.headers;
 
 export type Consistency = 'strong' | 'eventual';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

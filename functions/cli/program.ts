@@ -6,7 +6,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConsoleProxyError, type RunningConsole, serveConsole } from '../console/proxy.js';
 import { AuthMode, authModeFor, chooseAuth, defaultCredentials, regionOfApiHost } from './auth.js';
-import { ConcordClient, type JsonValue, MessageState, type Page, type PageRequest, parseApiUrl, TxStatus } from './client.js';
+import {
+  ConcordClient,
+  type Consistency,
+  type JsonValue,
+  MessageState,
+  type Page,
+  type PageRequest,
+  parseApiUrl,
+  TxStatus,
+} from './client.js';
 import { ExitCode, FailureKind, OperatorError } from './errors.js';
 import { type Progress, progressBar } from './progress.js';
 import {
@@ -209,6 +218,21 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     return { items, consistency, pages, ...(cursor ? { nextCursor: cursor } : {}) };
   }
 
+  /** A listing: `--json` as the API's page shape (the items under `key`), else the table and, on stderr, how to go on. */
+  function printListing<T>(
+    listed: { items: T[]; consistency: Consistency; nextCursor?: string },
+    key: string,
+    extra: Record<string, unknown>,
+    table: (items: readonly T[], consistency: Consistency) => string,
+  ): void {
+    if (json) {
+      const next = listed.nextCursor ? { nextCursor: listed.nextCursor } : {};
+      return write(renderJson({ ...extra, [key]: listed.items, ...next, consistency: listed.consistency }));
+    }
+    write(table(listed.items, listed.consistency));
+    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+  }
+
   /**
    * Queues exist on first use, so an empty answer may be an empty queue or a typo. Only then ask
    * the list of queues whether it exists (the list reads every queue's stats: not on every call).
@@ -245,16 +269,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
   listOptions(queues.command('list').description('every queue with its configuration and counts')).action(async (options: ListOptions) => {
     const api = client();
     const listed = await collect('queues', options, (page) => api.listQueues(page));
-    if (json)
-      return write(
-        renderJson({
-          queues: listed.items,
-          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
-          consistency: listed.consistency,
-        }),
-      );
-    write(renderQueues(listed.items));
-    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+    printListing(listed, 'queues', {}, (items) => renderQueues(items));
   });
 
   queues
@@ -279,17 +294,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     const api = client();
     const listed = await collect('messages', options, (page) => api.peek(queue, { ...page, state: options.state }));
     if (listed.items.length === 0 && !options.cursor) await requireQueue(api, queue);
-    if (json)
-      return write(
-        renderJson({
-          queue,
-          messages: listed.items,
-          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
-          consistency: listed.consistency,
-        }),
-      );
-    write(renderPeek(listed.items, io.now(), listed.consistency));
-    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+    printListing(listed, 'messages', { queue }, (items, consistency) => renderPeek(items, io.now(), consistency));
   });
 
   queues
@@ -335,17 +340,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     const api = client();
     const listed = await collect('dead letters', options, (page) => api.listDeadLetters(queue, page));
     if (listed.items.length === 0 && !options.cursor) await requireQueue(api, queue);
-    if (json)
-      return write(
-        renderJson({
-          queue,
-          deadLetters: listed.items,
-          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
-          consistency: listed.consistency,
-        }),
-      );
-    write(renderDeadLetters(listed.items, io.now(), listed.consistency));
-    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+    printListing(listed, 'deadLetters', { queue }, (items, consistency) => renderDeadLetters(items, io.now(), consistency));
   });
 
   dlq
@@ -415,16 +410,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
   ).action(async (options: ListOptions & { status?: TxStatus }) => {
     const api = client();
     const listed = await collect('transactions', options, (page) => api.listTransactions({ ...page, status: options.status }));
-    if (json)
-      return write(
-        renderJson({
-          transactions: listed.items,
-          ...(listed.nextCursor ? { nextCursor: listed.nextCursor } : {}),
-          consistency: listed.consistency,
-        }),
-      );
-    write(renderTransactions(listed.items, listed.consistency));
-    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
+    printListing(listed, 'transactions', {}, (items, consistency) => renderTransactions(items, consistency));
   });
 
   tx.command('show <txId>')
