@@ -80,10 +80,12 @@ function operation(route: AnyRoute): JsonSchema {
       ...(route.success.status === 204 ? {} : { content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } } }),
     },
   };
+  const rules = route.rules ?? [];
   for (const status of [...new Set([...errors].map((code) => ErrorStatus[code]))].sort((a, b) => a - b)) {
     const codes = [...errors].filter((code) => ErrorStatus[code] === status);
+    const described = codes.map((code) => ERROR_DESCRIPTIONS[code]).join('; or ');
     responses[status] = {
-      description: codes.map((code) => ERROR_DESCRIPTIONS[code]).join('; or '),
+      description: status === 400 && rules.length > 0 ? `${described}; also when: ${rules.join('; ')}` : described,
       ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
       content: { 'application/json': { schema: ERROR_REF } },
     };
@@ -91,6 +93,9 @@ function operation(route: AnyRoute): JsonSchema {
   return {
     operationId: route.operationId,
     summary: route.summary,
+    ...(rules.length > 0
+      ? { description: `Rules beyond the schema (400, naming the field):\n${rules.map((rule) => `- ${rule}`).join('\n')}` }
+      : {}),
     tags: [route.tag],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
