@@ -29,7 +29,7 @@ try {
 }
 say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.deployed ? '' : ' (no changes to deploy)'}`);
 console.log(`API_URL=${stack.apiUrl}`);
-console.log(`CONSOLE_URL=${stack.apiUrl}/console/`);
+console.log(`CONSOLE_URL=${stack.apiUrl}/console`);
 say(`try: curl -s -X POST ${stack.apiUrl}/v1/queues/demo/messages -H 'content-type: application/json' -d '{"body":"hello"}'`);
 say(`     curl -s ${stack.apiUrl}/v1/openapi.json | head -c 300`);
 say("following the Lambdas' logs and the emulator's; Ctrl-C stops");

@@ -7,7 +7,7 @@ import { usePoll } from './hooks.js';
 export function QueuesView() {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const page = usePoll(
-    () => api<Page & { queues: QueueSummary[] }>('GET', `/v1/queues${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+    () => api<Page & { queues: QueueSummary[] }>('GET', `/v1/queues?limit=100${cursor ? `&cursor=${enc(cursor)}` : ''}`),
     [cursor],
   );
   const queues = page.data?.queues ?? [];

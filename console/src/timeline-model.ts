@@ -38,6 +38,8 @@ export interface Lanes {
 const PHASE_ONE = new Set(['prepare', 'vote', 'action']);
 const PHASE_TWO = new Set(['commit', 'abort', 'compensate']);
 const DELIVERIES = new Set(['prepare', 'commit', 'abort', 'action', 'compensate']);
+/** A prepare that applied may be told as its vote alone (the API's timeline does): count the larger. */
+const PREPARE_TOLD_AS = new Set(['prepare', 'vote']);
 
 function column(event: LaneEvent, lastColumnOf: Map<string, 0 | 1 | 2>): 0 | 1 | 2 {
   if (PHASE_ONE.has(event.kind)) return 0;
@@ -57,6 +59,8 @@ export function toLanes(mode: '2pc' | 'saga', events: readonly LaneEvent[], part
   let laterAttempts = 0;
   let recoveries = 0;
   let phaseDeliveries = 0;
+  let prepares = 0;
+  let votes = 0;
   let actionsRun = 0;
   let decision: Lanes['decision'];
   for (const e of ordered) {
@@ -67,7 +71,9 @@ export function toLanes(mode: '2pc' | 'saga', events: readonly LaneEvent[], part
     if (e.kind === 'retry') retryEvents += 1;
     if (e.attempt !== undefined && e.attempt > 1 && DELIVERIES.has(e.kind)) laterAttempts += 1;
     if (e.kind === 'recovery') recoveries += 1;
-    if (DELIVERIES.has(e.kind)) phaseDeliveries += 1;
+    if (DELIVERIES.has(e.kind) && !PREPARE_TOLD_AS.has(e.kind)) phaseDeliveries += 1;
+    if (e.kind === 'prepare') prepares += 1;
+    if (e.kind === 'vote') votes += 1;
     if (e.kind === 'action') actionsRun += 1;
     if (e.kind === 'decision' && (e.outcome === 'COMMIT' || e.outcome === 'ABORT')) decision = e.outcome;
   }
@@ -77,7 +83,7 @@ export function toLanes(mode: '2pc' | 'saga', events: readonly LaneEvent[], part
     // A retry may be told as its own event, or as a delivery's attempt number: never count it twice.
     retries: Math.max(retryEvents, laterAttempts),
     recoveries,
-    phaseDeliveries,
+    phaseDeliveries: phaseDeliveries + Math.max(prepares, votes),
     actionsRun,
     decision,
   };

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const consoleAssets = dir ? loadConsoleAssets(dir) : undefined;
   createServer(createApp({ ...buildApiDeps(loadApiConfig()), ...(consoleAssets ? { consoleAssets } : {}) })).listen(port, () => {
     console.log(`concord-api listening on http://127.0.0.1:${port}/v1/openapi.json`);
-    if (consoleAssets) console.log(`the console: http://127.0.0.1:${port}/console/`);
+    if (consoleAssets) console.log(`the console: http://127.0.0.1:${port}/console`);
   });
 }
 

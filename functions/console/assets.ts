@@ -14,7 +14,7 @@ export interface ConsoleAsset {
 }
 
 export interface ConsoleAssets {
-  /** `path` below /console/ ('' is the page itself); undefined for anything not built. */
+  /** `path` below /console/ ('' is the page itself, served at /console); undefined for anything not built. */
   get(path: string): ConsoleAsset | undefined;
 }
 

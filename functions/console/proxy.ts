@@ -92,11 +92,12 @@ export async function serveConsole(options: ServeConsoleOptions): Promise<Runnin
     const refusal = refuse(req, self);
     if (refusal) return json(res, 403, { error: { code: 'Forbidden', message: refusal } });
     const url = new URL(req.url ?? '/', `http://${self}`);
-    if (url.pathname === '/' || url.pathname === '/console') {
-      res.writeHead(308, { location: '/console/' });
+    // As the API serves it (functions/api/console-route.ts): the page at /console, its files below.
+    if (url.pathname === '/' || url.pathname === '/console/') {
+      res.writeHead(308, { location: '/console' });
       return void res.end();
     }
-    if (url.pathname.startsWith('/console/') && req.method === 'GET') {
+    if ((url.pathname === '/console' || url.pathname.startsWith('/console/')) && req.method === 'GET') {
       const asset = assets?.get(url.pathname.slice('/console/'.length));
       if (!asset) return json(res, 404, { error: { code: 'NotFound', message: `no console file ${JSON.stringify(url.pathname)}` } });
       res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
@@ -155,7 +156,7 @@ export async function serveConsole(options: ServeConsoleOptions): Promise<Runnin
   });
   self = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://${self}/console/`,
+    url: `http://${self}/console`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -67,7 +67,7 @@ describe("the operators' console, in Chromium", () => {
 
   it('opens on the queues and shows a message sent through the API, with its live counts', async () => {
     const queue = unique('console');
-    await page.goto(`${api}/console/`);
+    await page.goto(`${api}/console`);
     await page.locator('header .brand').waitFor();
     const sent = await call('POST', `/v1/queues/${queue}/messages`, { body: { orderId: 42, note: 'sent through the API' } });
     expect(sent.status).toBe(201);
@@ -88,7 +88,7 @@ describe("the operators' console, in Chromium", () => {
     const sent = await call('POST', `/v1/queues/${queue}/messages`, { body: 'leased' });
     const received = await call('POST', `/v1/queues/${queue}/receive`, { visibilityTimeoutSeconds: 300 });
     expect(received.body.messages).toHaveLength(1);
-    await page.goto(`${api}/console/#/queues/${queue}`);
+    await page.goto(`${api}/console#/queues/${queue}`);
     await page.getByRole('tab', { name: 'in-flight' }).click();
     const row = page.locator(`tr[data-message="${sent.body.messageId}"]`);
     await row.waitFor();
@@ -113,7 +113,7 @@ describe("the operators' console, in Chromium", () => {
       const letters = await call('GET', `/v1/queues/${queue}/dead-letters?consistency=strong`);
       return letters.body.deadLetters?.length === 2;
     });
-    await page.goto(`${api}/console/#/queues/${queue}`);
+    await page.goto(`${api}/console#/queues/${queue}`);
     const letter = page.locator(`tr[data-dead-letter="${poison.body.messageId}"]`);
     await letter.waitFor();
     await page.locator(`tr[data-dead-letter="${doomed.body.messageId}"]`).waitFor();
@@ -157,7 +157,7 @@ describe("the operators' console, in Chromium", () => {
       [committed, 'COMMITTED', 'COMMIT'],
       [aborted, 'ABORTED', 'ABORT'],
     ] as const) {
-      await page.goto(`${api}/console/#/transactions?status=${status}`);
+      await page.goto(`${api}/console#/transactions?status=${status}`);
       const row = page.locator(`tr[data-tx="${tx.id}"]`);
       await row.waitFor();
       if (status === 'COMMITTED') await shot('transactions');
@@ -165,16 +165,21 @@ describe("the operators' console, in Chromium", () => {
       const grid = page.getByTestId('phase-grid');
       await grid.waitFor();
       await grid.locator('[data-lane="coordinator"] [data-kind="decision"]', { hasText: decision }).waitFor();
-      for (const bank of ['bank-a', 'bank-b']) await grid.locator(`[data-lane="${bank}"] [data-kind="prepare"]`).first().waitFor();
-      const phaseTwo = status === 'COMMITTED' ? 'commit' : 'abort';
-      await grid.locator(`[data-lane="bank-a"] [data-kind="${phaseTwo}"]`).first().waitFor();
+      // Each bank's prepare is drawn as its vote; bank-a cannot cover 5,000 and votes NO.
+      const votes = status === 'COMMITTED' ? { 'bank-a': 'YES', 'bank-b': 'YES' } : { 'bank-a': 'NO' };
+      for (const [bank, vote] of Object.entries(votes)) {
+        await grid.locator(`[data-lane="${bank}"] [data-kind="vote"]`, { hasText: vote }).first().waitFor();
+      }
+      if (status === 'COMMITTED')
+        for (const bank of ['bank-a', 'bank-b']) await grid.locator(`[data-lane="${bank}"] [data-kind="commit"]`).first().waitFor();
+      await grid.locator('[data-lane="coordinator"] [data-kind="completed"]').waitFor();
       expect(await page.getByTestId('tx-cost').textContent()).toMatch(/^\$/);
       await shot(`timeline-${status.toLowerCase()}`);
     }
   });
 
   it('shows what a message and a transaction cost at AWS prices', async () => {
-    await page.goto(`${api}/console/#/costs`);
+    await page.goto(`${api}/console#/costs`);
     await page.getByRole('heading', { name: 'Cost per message' }).waitFor();
     expect(await page.locator('table.costs').count()).toBe(3);
     await shot('costs');

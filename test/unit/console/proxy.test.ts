@@ -81,7 +81,7 @@ describe('serveConsole (the signing proxy of `concord console`)', () => {
   const last = () => seen[seen.length - 1] as Seen;
 
   it('serves the console page on the loopback interface', async () => {
-    expect(signing.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/$/);
+    expect(signing.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console$/);
     const page = await fetch(signing.url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>console</title>');

@@ -24,6 +24,16 @@ describe('toLanes (the console timeline: phases per participant)', () => {
     expect(lanes).toMatchObject({ decision: 'COMMIT', retries: 0, recoveries: 0, phaseDeliveries: 4 });
   });
 
+  it('counts a prepare told only as its vote once', () => {
+    const lanes = toLanes('2pc', [
+      { at: at(0), kind: 'vote', participant: 'bank-a', outcome: 'NO' },
+      { at: at(1), kind: 'vote', participant: 'bank-b', outcome: 'YES' },
+      { at: at(2), kind: 'decision', outcome: 'ABORT' },
+      { at: at(3), kind: 'abort', participant: 'bank-b', outcome: 'ok' },
+    ]);
+    expect(lanes).toMatchObject({ decision: 'ABORT', phaseDeliveries: 3 });
+  });
+
   it('puts a retry in the phase it retried, and a recovery epoch on the coordinator, whatever order they came in', () => {
     const lanes = toLanes('saga', [
       { at: at(60), kind: 'compensate', participant: 'bank-a', attempt: 2, outcome: 'ok' },
