@@ -251,7 +251,7 @@ describe("concord, the operators' CLI, against the deployed stack", () => {
     });
     try {
       expect(new URL(consoleUrl).hostname).toBe('127.0.0.1');
-      const page = await fetch(new URL('/console/', consoleUrl));
+      const page = await fetch(new URL('/console', consoleUrl));
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       const stats = await fetch(new URL(`/v1/queues/${queue}/stats?consistency=strong`, consoleUrl));
