@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode } from '../../../functions/cli/errors.js';
 import { runCli } from '../../../functions/cli/program.js';
@@ -68,13 +68,14 @@ function sink(isTTY = false) {
   return { stream, text: () => chunks.join('') };
 }
 
-async function concord(args: string[], options: { env?: Record<string, string>; ttyStderr?: boolean } = {}) {
+async function concord(args: string[], options: { env?: Record<string, string>; ttyStderr?: boolean; stdin?: string } = {}) {
   const stdout = sink();
   const stderr = sink(options.ttyStderr);
   const code = await runCli(args, {
     stdout: stdout.stream,
     stderr: stderr.stream,
     env: { ...options.env },
+    ...(options.stdin !== undefined ? { stdin: Readable.from([options.stdin]) } : {}),
     now: () => Date.parse('2026-12-02T05:00:00.000Z'),
     version: '9.9.9',
   });
@@ -121,6 +122,10 @@ describe('concord (in-process, against a stand-in API)', () => {
       expect(await concord(['--api', 'localhost:4566', 'queues', 'list'])).toMatchObject({
         code: 1,
         stderr: expect.stringMatching(/--api "localhost:4566" is not an http\(s\) URL/),
+      });
+      expect(await concord(['--api', 'ftp://example.com', 'console'])).toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/--api "ftp:\/\/example.com" is not an http\(s\) URL/),
       });
       expect(await concord(['--api', 'not a url', 'queues', 'list'])).toMatchObject({
         code: 1,
@@ -334,6 +339,12 @@ describe('concord (in-process, against a stand-in API)', () => {
       expect(stdout).toBe('sent message m1 to q\n');
       expect(JSON.parse(requests[0]?.body ?? '')).toEqual({ body });
       expect(requests[0]?.headers['content-type']).toBe('application/json');
+    });
+
+    it('messages send Q - reads the body from stdin (one trailing newline dropped)', async () => {
+      routes['POST /stage/v1/queues/q/messages'] = () => ({ status: 201, body: { messageId: 'm1', duplicate: false } });
+      expect((await concord(api('messages', 'send', 'q', '-'), { stdin: '{"from":"stdin"}\n' })).code).toBe(0);
+      expect(JSON.parse(requests[0]?.body ?? '')).toEqual({ body: { from: 'stdin' } });
     });
 
     it('messages send passes the group, dedup id and delay', async () => {
