@@ -227,10 +227,11 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
   ): void {
     if (json) {
       const next = listed.nextCursor ? { nextCursor: listed.nextCursor } : {};
-      return write(renderJson({ ...extra, [key]: listed.items, ...next, consistency: listed.consistency }));
+      write(renderJson({ ...extra, [key]: listed.items, ...next, consistency: listed.consistency }));
+    } else {
+      write(table(listed.items, listed.consistency));
+      io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
     }
-    write(table(listed.items, listed.consistency));
-    io.stderr.write(moreHint(listed.nextCursor, listed.items.length));
   }
 
   /**
