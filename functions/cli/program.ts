@@ -72,11 +72,11 @@ interface ListOptions {
   cursor?: string;
 }
 
-function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER, min = 1) {
   return (text: string): number => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1 || n > max)
-      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, not ${JSON.stringify(text)}`);
+    if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
     return n;
   };
 }
@@ -321,7 +321,7 @@ Exit codes: 0 ok, 1 usage or bad input (incl. a bad --api URL, a 400), 2 not fou
     .option('--string', 'send BODY as a string even if it parses as JSON')
     .option('--group <id>', 'the message group (FIFO queues)')
     .option('--dedup-id <id>', 'a repeat with this id within the dedup window is the same message')
-    .addOption(new Option('--delay <seconds>', 'visible after this many seconds').argParser(positiveInt('--delay', 900)))
+    .addOption(new Option('--delay <seconds>', 'visible after this many seconds').argParser(positiveInt('--delay', 900, 0)))
     .action(async (queue: string, bodyText: string, options: { string?: boolean; group?: string; dedupId?: string; delay?: number }) => {
       const text = bodyText === '-' ? await readAll(io.stdin ?? process.stdin) : bodyText;
       const body = parseBody(bodyText === '-' ? text.replace(/\n$/, '') : text, options.string === true);

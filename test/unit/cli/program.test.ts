@@ -107,6 +107,8 @@ describe('concord (in-process, against a stand-in API)', () => {
       [['tx', 'list', '--status', 'DONE']],
       [['messages', 'send', 'q']],
       [['queues', 'list', '--limit', '0']],
+      [['queues', 'list', '--limit', '1.5']],
+      [['messages', 'send', 'q', 'x', '--delay', '901']],
     ])('%j is a usage error (exit 1) that says what was wrong, and calls nothing', async (args) => {
       const { code, stderr } = await concord(api(...args));
       expect(code).toBe(ExitCode.Usage);
