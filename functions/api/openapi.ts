@@ -26,7 +26,8 @@ const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.Validation]: 'ValidationError: a path, query, header or body field is invalid; `field` names it',
   [ErrorCode.NotFound]: 'NotFound: no such id',
-  [ErrorCode.MethodNotAllowed]: 'MethodNotAllowed',
+  [ErrorCode.MethodNotAllowed]:
+    "MethodNotAllowed: the path, once decoded, is another route's (a path parameter holding `/`, `#` or `?`); `Allow` names its methods",
   [ErrorCode.Conflict]: 'Conflict: the request contradicts the current state (e.g. changing `fifo` of an existing queue)',
   [ErrorCode.LeaseLost]: 'LeaseLost: the receipt is not the current lease (expired, superseded, released, gone or forged)',
   [ErrorCode.PayloadTooLarge]: `PayloadTooLarge: the request body is over ${MAX_REQUEST_BODY_BYTES} bytes, or a message body over what the queue can store`,
@@ -73,7 +74,13 @@ function operation(route: AnyRoute): JsonSchema {
     ...parametersOf('query', route.query),
     ...parametersOf('header', route.headers),
   ];
-  const errors = new Set([...ALWAYS, ...(route.body ? WITH_BODY : []), ...route.errors]);
+  // A path parameter that decodes to '/', '#' or '?' makes the path another route's (405, with Allow).
+  const errors = new Set([
+    ...ALWAYS,
+    ...(route.body ? WITH_BODY : []),
+    ...(route.params ? [ErrorCode.MethodNotAllowed] : []),
+    ...route.errors,
+  ]);
   const responses: Record<string, JsonSchema> = {
     [route.success.status]: {
       description: route.success.description,

@@ -86,7 +86,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       success: { status: 201, description: 'Stored (or a duplicate of a message stored earlier).', schema: sendResponse },
       errors: [ErrorCode.Conflict],
       handle: async ({ params, headers, body }) => {
-        const key = headers['Idempotency-Key'];
+        const key = headers['Idempotency-Key'] || undefined;
         if (key !== undefined && body.dedupId !== undefined && key !== body.dedupId) {
           throw new ValidationError(
             'Idempotency-Key',
