@@ -31,11 +31,13 @@ export function sourceHash(): string {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|json|mjs)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
+      else if (/\.(ts|tsx|json|mjs|html|css)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
     }
   };
   walk(join(root, 'cdk'));
   walk(join(root, 'functions'));
+  // The console's page is deployed with the API (dist/handlers/api/console).
+  walk(join(root, 'console'));
   for (const file of ['package-lock.json', 'cdk.json']) hash.update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }

@@ -1,7 +1,7 @@
 import { costBreakdown, executionPath, transactionUsage, usd } from 'concord-aws/cost';
 import { useState } from 'preact/hooks';
 import { api, enc, type Timeline, type TimelineEvent } from './api.js';
-import { ConsistencyBadge, ErrorBox, perMillion, Section, StatusBadge, time } from './components.js';
+import { ConsistencyBadge, clock, ErrorBox, perMillion, Section, StatusBadge } from './components.js';
 import { usePoll } from './hooks.js';
 import { COORDINATOR_LANE, toLanes } from './timeline-model.js';
 
@@ -157,8 +157,8 @@ function EventList({ events }: { events: readonly TimelineEvent[] }) {
       <tbody>
         {ordered.map((e) => (
           <tr key={`${e.at}-${e.kind}-${e.participant ?? ''}-${e.attempt ?? 1}`} class={outcomeClass(e)}>
-            <td>{time(e.at)}</td>
-            <td class="muted">{offset(ordered, e.at)}</td>
+            <td title={e.at}>{clock(e.at)}</td>
+            <td class="muted nowrap">{offset(ordered, e.at)}</td>
             <td>{e.kind}</td>
             <td>{e.participant ?? '—'}</td>
             <td>{e.outcome ?? ''}</td>
