@@ -12,6 +12,7 @@ import { parseInput } from '../core/validation.js';
 import { bankRoutes } from './bank-routes.js';
 import { mountConsole } from './console-route.js';
 import { ErrorCode, httpError, toHttpError } from './errors.js';
+import { ORIGINAL_METHOD_HEADER } from './methods.js';
 import { type OpenApiDocument, openApiDocument } from './openapi.js';
 import type { ApiDeps, ApiLogger } from './ports.js';
 import { queueRoutes } from './queue-routes.js';
@@ -51,14 +52,25 @@ export function createApp(deps: ApiDeps): Hono {
   for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => serve(r, c));
   if (deps.consoleAssets) mountConsole(app, deps.consoleAssets);
 
-  const patterns = routes.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
+  const patterns = routes.map((r) => ({
+    pattern: pathPattern(r.path),
+    method: r.method.toUpperCase(),
+    literals: r.path.split('/').filter((segment) => !segment.startsWith('{')).length,
+  }));
+  /** The methods of the most specific templates a path matches (`/dead-letters/redrive` over `/dead-letters/{messageId}`). */
+  const allowedOn = (path: string): string[] => {
+    const matching = patterns.filter((p) => p.pattern.test(path));
+    const most = Math.max(0, ...matching.map((p) => p.literals));
+    return [...new Set(matching.filter((p) => p.literals === most).map((p) => p.method))];
+  };
   app.notFound((c) => {
-    const allowed = [...new Set(patterns.filter((p) => p.pattern.test(c.req.path)).map((p) => p.method))];
-    if (allowed.length === 0) return reply(c, httpError(ErrorCode.NotFound, `no route ${c.req.method} ${quote(c.req.path, 200)}`));
+    const method = c.req.header(ORIGINAL_METHOD_HEADER) ?? c.req.method;
+    const allowed = allowedOn(c.req.path);
+    if (allowed.length === 0) return reply(c, httpError(ErrorCode.NotFound, `no route ${method} ${quote(c.req.path, 200)}`));
     c.header('Allow', allowed.join(', '));
     return reply(
       c,
-      httpError(ErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${quote(c.req.path, 200)}; use ${allowed.join(' or ')}`),
+      httpError(ErrorCode.MethodNotAllowed, `${method} is not allowed on ${quote(c.req.path, 200)}; use ${allowed.join(' or ')}`),
     );
   });
 

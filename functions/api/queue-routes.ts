@@ -79,10 +79,14 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       params: queueParams,
       headers: idempotencyHeaders,
       body: sendBody,
+      rules: [
+        '`Idempotency-Key` and `dedupId`, when both are given, must be equal',
+        "on a FIFO queue `groupId` is required and `delaySeconds` is refused (the queue's configuration, not the request, decides)",
+      ],
       success: { status: 201, description: 'Stored (or a duplicate of a message stored earlier).', schema: sendResponse },
       errors: [ErrorCode.Conflict],
       handle: async ({ params, headers, body }) => {
-        const key = headers['Idempotency-Key'];
+        const key = headers['Idempotency-Key'] || undefined;
         if (key !== undefined && body.dedupId !== undefined && key !== body.dedupId) {
           throw new ValidationError(
             'Idempotency-Key',
@@ -117,6 +121,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       tag,
       params: queueParams,
       body: ackBody,
+      rules: ['`receipt` must be a receipt this queue issued (an opaque token: its format is not part of the contract)'],
       success: { status: 200, description: 'Acknowledged.', schema: ackResponse },
       errors: [ErrorCode.LeaseLost],
       handle: async ({ params, body }) => {
@@ -132,6 +137,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       tag,
       params: queueParams,
       body: nackBody,
+      rules: ['`receipt` must be a receipt this queue issued (an opaque token: its format is not part of the contract)'],
       success: { status: 200, description: 'Released (or dead-lettered, on its last allowed delivery).', schema: nackResponse },
       errors: [ErrorCode.LeaseLost],
       handle: async ({ params, body }) => {
@@ -148,6 +154,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       tag,
       params: queueParams,
       body: extendBody,
+      rules: ['`receipt` must be a receipt this queue issued (an opaque token: its format is not part of the contract)'],
       success: { status: 200, description: 'Extended; use the fresh receipt from now on.', schema: extendResponse },
       errors: [ErrorCode.LeaseLost],
       handle: async ({ params, body }) => {
@@ -177,6 +184,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       tag,
       params: queueParams,
       query: deadLettersQuery,
+      rules: ['`cursor` must be a `nextCursor` this listing returned (an opaque token)'],
       success: { status: 200, description: 'One page.', schema: deadLettersResponse },
       errors: [],
       handle: async ({ params, query }) => {
@@ -258,6 +266,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
       tag,
       params: queueParams,
       query: peekQuery,
+      rules: ['`cursor` must be a `nextCursor` this listing returned (an opaque token)'],
       success: { status: 200, description: 'One page (it may hold fewer than `limit` with `nextCursor` set).', schema: peekResponse },
       errors: [],
       handle: async ({ params, query }) => {
@@ -278,6 +287,7 @@ export function queueRoutes({ queues }: ApiDeps): AnyRoute[] {
         "Every queue used or configured, in name order, with its configuration and stats (each queue's stats read its backlog: keep pages small on big queues).",
       tag,
       query: listQueuesQuery,
+      rules: ['`cursor` must be a `nextCursor` this listing returned (an opaque token)'],
       success: { status: 200, description: 'One page.', schema: listQueuesResponse },
       errors: [],
       handle: async ({ query }) => {

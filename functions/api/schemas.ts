@@ -63,7 +63,18 @@ export const sendBody = z
   })
   .strict();
 /** The header form of `dedupId` (DESIGN.md Q5): same rules as the body field. */
-export const idempotencyHeaders = z.object({ 'Idempotency-Key': sendInputSchema.shape.dedupId }).strict();
+/**
+ * An empty value is the same as none: gateways drop empty headers on the way to the function (the
+ * emulator's did, docs/emulators.md), so the app treats both alike rather than answer two ways.
+ */
+export const idempotencyHeaders = z
+  .object({
+    'Idempotency-Key': z
+      .union([z.literal(''), sendInputSchema.shape.dedupId.unwrap()])
+      .optional()
+      .meta({ description: 'The dedup id (same rules as `dedupId`); empty is the same as none.' }),
+  })
+  .strict();
 export const receiveBody = receiveInputSchema;
 export const ackBody = z.object({ receipt }).strict();
 export const nackBody = z.object({ receipt, ...nackInputSchema.shape }).strict();

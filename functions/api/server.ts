@@ -8,6 +8,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { passableMethod } from './methods.js';
 
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
@@ -37,7 +38,7 @@ function toRequest(req: IncomingMessage): Request {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  const method = req.method ?? 'GET';
+  const method = passableMethod(req.method ?? 'GET', (name, value) => headers.set(name, value));
   // The body streams: the app stops reading at its size limit (request.ts), not after buffering it all.
   const body = method === 'GET' || method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
   return new Request(url, { method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);

@@ -42,6 +42,7 @@ export function transactionRoutes(deps: ApiDeps): AnyRoute[] {
         'Transactions in one `status` (default PENDING), newest first, a page at a time: a query of the sparse by-status index (eventually consistent), never a scan.',
       tag,
       query: listTransactionsQuery,
+      rules: ['`cursor` must be a `nextCursor` this listing returned (an opaque token)'],
       success: { status: 200, description: 'One page.', schema: listTransactionsResponse },
       errors: [],
       handle: async ({ query }) => {
