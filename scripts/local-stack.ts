@@ -35,11 +35,13 @@ export function sourceHash(): string {
       const path = join(dir, name);
       if (NOT_DEPLOYED.has(relative(root, path))) continue;
       if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|json|mjs)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
+      else if (/\.(ts|tsx|json|mjs|html|css)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
     }
   };
   walk(join(root, 'cdk'));
   walk(join(root, 'functions'));
+  // The console's page is deployed with the API (dist/handlers/api/console).
+  walk(join(root, 'console'));
   for (const file of ['package-lock.json', 'cdk.json']) hash.update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }

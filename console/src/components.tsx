@@ -56,6 +56,14 @@ export function Countdown({ until }: { until: string | undefined }) {
   );
 }
 
+/** The time of day to the millisecond, for events seconds apart. */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : `${d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
 export function time(iso: string | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -1,7 +1,7 @@
 import { costBreakdown, executionPath, transactionUsage, usd } from 'concord-aws/cost';
 import { useState } from 'preact/hooks';
 import { api, enc, type Timeline, type TimelineEvent } from './api.js';
-import { ConsistencyBadge, ErrorBox, perMillion, Section, StatusBadge, time } from './components.js';
+import { ConsistencyBadge, clock, ErrorBox, perMillion, Section, StatusBadge } from './components.js';
 import { usePoll } from './hooks.js';
 import { COORDINATOR_LANE, toLanes } from './timeline-model.js';
 
@@ -76,8 +76,17 @@ function offset(events: readonly TimelineEvent[], at: string): string {
 function outcomeClass(e: TimelineEvent): string {
   if (e.kind === 'retry' || (e.attempt ?? 1) > 1) return 'retry';
   if (e.kind === 'recovery' || e.kind === 'parked') return 'recovery';
-  if (e.outcome === 'NO' || e.outcome === 'ABORT' || e.outcome === 'failed' || e.kind === 'abort' || e.kind === 'compensate') return 'bad';
-  if (e.outcome === 'YES' || e.outcome === 'COMMIT' || e.outcome === 'ok' || e.kind === 'commit') return 'good';
+  if (
+    e.outcome === 'NO' ||
+    e.outcome === 'ABORT' ||
+    e.outcome === 'ABORTED' ||
+    e.outcome === 'failed' ||
+    e.kind === 'abort' ||
+    e.kind === 'compensate'
+  )
+    return 'bad';
+  if (e.outcome === 'YES' || e.outcome === 'COMMIT' || e.outcome === 'COMMITTED' || e.outcome === 'ok' || e.kind === 'commit')
+    return 'good';
   return '';
 }
 
@@ -87,7 +96,7 @@ function Chip({ e, events }: { e: TimelineEvent; events: readonly TimelineEvent[
       <span class="kind">{e.kind}</span>
       {e.outcome ? <span class="outcome">{e.outcome}</span> : null}
       {e.attempt !== undefined && e.attempt > 1 ? <span class="attempt">attempt {e.attempt}</span> : null}
-      {e.epoch !== undefined ? <span class="epoch">epoch {e.epoch}</span> : null}
+      {e.epoch !== undefined && (e.epoch > 1 || e.kind === 'recovery') ? <span class="epoch">epoch {e.epoch}</span> : null}
       <span class="at">{offset(events, e.at)}</span>
     </div>
   );
@@ -148,8 +157,8 @@ function EventList({ events }: { events: readonly TimelineEvent[] }) {
       <tbody>
         {ordered.map((e) => (
           <tr key={`${e.at}-${e.kind}-${e.participant ?? ''}-${e.attempt ?? 1}`} class={outcomeClass(e)}>
-            <td>{time(e.at)}</td>
-            <td class="muted">{offset(ordered, e.at)}</td>
+            <td title={e.at}>{clock(e.at)}</td>
+            <td class="muted nowrap">{offset(ordered, e.at)}</td>
             <td>{e.kind}</td>
             <td>{e.participant ?? '—'}</td>
             <td>{e.outcome ?? ''}</td>

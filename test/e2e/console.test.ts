@@ -165,13 +165,15 @@ describe("the operators' console, in Chromium", () => {
       const grid = page.getByTestId('phase-grid');
       await grid.waitFor();
       await grid.locator('[data-lane="coordinator"] [data-kind="decision"]', { hasText: decision }).waitFor();
-      // Each bank's prepare is drawn as its vote; bank-a cannot cover 5,000 and votes NO.
-      const votes = status === 'COMMITTED' ? { 'bank-a': 'YES', 'bank-b': 'YES' } : { 'bank-a': 'NO' };
-      for (const [bank, vote] of Object.entries(votes)) {
-        await grid.locator(`[data-lane="${bank}"] [data-kind="vote"]`, { hasText: vote }).first().waitFor();
+      // The transfer's participants are its debit (bank-a) and credit (bank-b) legs; a prepare is
+      // drawn as its vote, and the debit cannot cover 5,000: it votes NO.
+      const votes = status === 'COMMITTED' ? { debit: 'YES', credit: 'YES' } : { debit: 'NO' };
+      for (const [leg, vote] of Object.entries(votes)) {
+        await grid.locator(`[data-lane="${leg}"] [data-kind="vote"]`, { hasText: vote }).first().waitFor();
       }
-      if (status === 'COMMITTED')
-        for (const bank of ['bank-a', 'bank-b']) await grid.locator(`[data-lane="${bank}"] [data-kind="commit"]`).first().waitFor();
+      if (status === 'COMMITTED') {
+        for (const leg of ['debit', 'credit']) await grid.locator(`[data-lane="${leg}"] [data-kind="commit"]`).first().waitFor();
+      }
       await grid.locator('[data-lane="coordinator"] [data-kind="completed"]').waitFor();
       expect(await page.getByTestId('tx-cost').textContent()).toMatch(/^\$/);
       await shot(`timeline-${status.toLowerCase()}`);
