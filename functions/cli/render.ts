@@ -40,6 +40,8 @@ function fields(rows: readonly (readonly [string, string])[]): string {
 }
 
 const consistencyLine = (consistency: Consistency) => `(${consistency} read)\n`;
+/** docs/consistency.md: counts are read shard by shard, so a message moving meanwhile may be counted twice or not at all. */
+const APPROXIMATE = 'counts approximate while messages move';
 
 /** 75 → `1m 15s`; 0 → `0s`; absent → `-`. */
 export function duration(seconds: number | null | undefined): string {
@@ -93,7 +95,7 @@ export function renderQueues(queues: readonly QueueSummary[]): string {
   const consistencies = new Set(queues.map((q) => q.stats.consistency));
   return (
     table(['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DEAD', 'OLDEST', 'KIND', 'MAX RECEIVES', 'VISIBILITY'], rows) +
-    `(counts: ${[...consistencies].join(', ')} reads)\n`
+    `(${[...consistencies].join(', ')} reads; ${APPROXIMATE})\n`
   );
 }
 
@@ -106,7 +108,7 @@ export function renderStats(queue: string, stats: QueueStats): string {
       ['delayed', String(stats.delayed)],
       ['dead-lettered', String(stats.deadLettered)],
       ['oldest', duration(stats.oldestAgeSeconds)],
-    ]) + consistencyLine(stats.consistency)
+    ]) + `(${stats.consistency} read; ${APPROXIMATE})\n`
   );
 }
 

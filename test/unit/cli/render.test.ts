@@ -61,7 +61,7 @@ describe('render', () => {
     expect(preview('x'.repeat(100), 10)).toBe(`"${'x'.repeat(8)}…`);
   });
 
-  it('lists queues with their counts, kind and limits, and says the counts are eventual', () => {
+  it('lists queues with their counts, kind and limits, and says the counts are eventual and approximate (docs/consistency.md)', () => {
     const queues: QueueSummary[] = [
       {
         queue: 'orders',
@@ -80,7 +80,7 @@ describe('render', () => {
       ['orders', '3', '1', '0', '2', '1m 15s', 'standard', '5', '30s'],
       ['payments.fifo', '0', '0', '4', '0', '-', 'fifo', '3', '60s'],
     ]);
-    expect(text).toMatch(/\(counts: eventual reads\)\n$/);
+    expect(text).toMatch(/\(eventual reads; counts approximate while messages move\)\n$/);
     expect(renderQueues([])).toBe('no queues\n');
   });
 
@@ -94,7 +94,7 @@ describe('render', () => {
       consistency: 'strong',
     });
     expect(text).toBe(
-      'queue          orders\nvisible        3\nin flight      1\ndelayed        0\ndead-lettered  2\noldest         5s\n(strong read)\n',
+      'queue          orders\nvisible        3\nin flight      1\ndelayed        0\ndead-lettered  2\noldest         5s\n(strong read; counts approximate while messages move)\n',
     );
   });
 
