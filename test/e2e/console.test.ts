@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serveConsole } from '../../functions/console/proxy.js';
 
 /**
  * The operators' console in a real browser: Debian's Chromium (apt `chromium`, installed by
@@ -177,6 +178,26 @@ describe("the operators' console, in Chromium", () => {
       await grid.locator('[data-lane="coordinator"] [data-kind="completed"]').waitFor();
       expect(await page.getByTestId('tx-cost').textContent()).toMatch(/^\$/);
       await shot(`timeline-${status.toLowerCase()}`);
+    }
+  });
+
+  it('works the same through `concord console`, the local proxy that signs every call with SigV4', async () => {
+    const queue = unique('proxied');
+    const sent = await call('POST', `/v1/queues/${queue}/messages`, { body: 'through the proxy' });
+    // The emulator verifies no signatures (test/unit/console/proxy.test.ts verifies them); this
+    // shows the page, its calls and their answers make the round trip through the proxy.
+    const proxy = await serveConsole({
+      apiUrl: api,
+      sign: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      region: 'us-east-1',
+    });
+    try {
+      await page.goto(`${proxy.url}#/queues/${queue}`);
+      await page.locator(`tr[data-message="${sent.body.messageId}"]`).waitFor();
+      expect(await textOf('[data-card="visible"] .value')).toBe('1');
+    } finally {
+      await proxy.close();
     }
   });
 
