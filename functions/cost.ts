@@ -17,4 +17,13 @@ export {
   usdPerMillion,
   writeUnits,
 } from './core/cost.js';
+export {
+  type CostLine,
+  costBreakdown,
+  executionPath,
+  type MessageUsageInput,
+  messageUsage,
+  type TransactionUsageInput,
+  transactionUsage,
+} from './core/cost-estimate.js';
 export { type ExecutionPath, stateTransitions } from './core/tx/billing.js';

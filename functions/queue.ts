@@ -21,7 +21,10 @@ export { type BackoffPolicy, DEFAULT_NACK_BACKOFF } from './core/backoff.js';
 export { ContentionError, ThrottledError } from './core/errors.js';
 export { type BodyStoragePolicy, DEFAULT_BODY_POLICY } from './core/queue/body.js';
 export {
+  ContentType,
   type ListDeadLettersInput,
+  type ListQueuesInput,
+  type PeekInput,
   type QueueConfig,
   type QueueConfigPatch,
   QueueDefaults,
@@ -42,7 +45,10 @@ export type {
   DeadLetterPage,
   ExtendResult,
   NackOptions,
+  PeekedMessage,
+  PeekPage,
   Queue,
+  QueuePage,
   QueueStats,
   Queues,
   ReceivedMessage,
@@ -50,4 +56,5 @@ export type {
   RedriveResult,
   SendResult,
 } from './core/queue/model.js';
+export { MessageState } from './core/queue/model.js';
 export { consume } from './services/consume.js';

@@ -8,10 +8,14 @@ export {
   type CoordinatorOptions,
   executionArn,
   executionName,
+  type ListTransactionsInput,
   OPEN_INDEX,
+  type RecordSources,
   type RegisteredStateMachine,
   registerStateMachines,
+  STATUS_INDEX,
   type StartOptions,
+  type TransactionPage,
   type TransactionView,
 } from './adapters/tx/coordinator.js';
 export {
@@ -59,3 +63,11 @@ export {
 export type { LeaderLease } from './core/tx/election.js';
 export { PhaseContention, PhaseStepFailed, TransactionConfigurationError } from './core/tx/errors.js';
 export { type ParticipantRecord, ParticipantState, Phase, type Reply, ReplyError } from './core/tx/participant-state.js';
+export {
+  buildTimeline,
+  type LogEntry,
+  type PhaseEntry,
+  type TimelineEvent,
+  TimelineEventKind,
+  type TimelineSources,
+} from './core/tx/timeline.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what `npm test` and `npm start` need on a fresh clone: the npm packages (npm ci) and the
-// emulators (a project-local Python venv, pinned in requirements-emulator.txt). Plain Node, no
+// emulators and the contract test's Schemathesis (a project-local Python venv, pinned in
+// requirements-emulator.txt and requirements-contract.txt). Plain Node, no
 // dependencies, so it runs before node_modules exists. Quick when everything is in place.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,16 +21,20 @@ function npmPackages() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+/** Every pip requirements file the venv holds (the stamp covers them all: any change reinstalls). */
+const REQUIREMENTS = ['requirements-emulator.txt', 'requirements-contract.txt'];
+
 function emulators() {
-  const requirements = readFileSync(join(root, 'requirements-emulator.txt'));
-  const wanted = createHash('sha256').update(requirements).digest('hex');
+  const hash = createHash('sha256');
+  for (const file of REQUIREMENTS) hash.update(readFileSync(join(root, file)));
+  const wanted = hash.digest('hex');
   const venv = join(root, '.venv');
   const stamp = join(venv, '.concord-requirements');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
   const python = process.env.PYTHON ?? 'python3';
-  log(`installing the emulators into .venv (${python} -m venv, pip install -r requirements-emulator.txt)`);
+  log(`installing the emulators and Schemathesis into .venv (${python} -m venv, pip install -r ${REQUIREMENTS.join(' -r ')})`);
   if (!existsSync(join(venv, 'bin', 'python'))) run(python, ['-m', 'venv', venv]);
-  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'requirements-emulator.txt']);
+  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file])]);
   writeFileSync(stamp, wanted);
 }
 

@@ -5,11 +5,13 @@
  *   dist/handlers/<name>/      each Lambda handler the constructs deploy, bundled with the AWS SDK
  *                              (esbuild), so that a user's `cdk synth` needs neither our sources
  *                              nor esbuild (cdk/constructs/handler-code.ts)
+ *   dist/console/              the operators' console (console/: Preact, bundled for the browser),
+ *                              also copied to dist/handlers/api/console/ for the API to serve
  *
  *   tsx --conditions=source scripts/build.ts [--handlers-only]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,8 +50,33 @@ export async function buildHandlers(names: readonly HandlerName[] = Object.keys(
       });
       // The asset folder is deployed on its own: say what the bundle is, whatever encloses it.
       writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+      // The API serves the console from the files beside its bundle (functions/api/lambda.ts).
+      const consoleDir = join(root, 'dist', 'console');
+      if (name === 'api' && existsSync(consoleDir)) cpSync(consoleDir, join(outdir, 'console'), { recursive: true });
     }),
   );
+}
+
+/** The console for the browser: one script, one style sheet, the page; nothing fetched at run time. */
+export async function buildConsole(): Promise<void> {
+  const outdir = join(root, 'dist', 'console');
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(root, 'console', 'src', 'main.tsx')],
+    outfile: join(outdir, 'console.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome120', 'firefox120', 'safari17'],
+    tsconfig: join(root, 'console', 'tsconfig.json'),
+    conditions: ['source'],
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'console.css']) copyFileSync(join(root, 'console', file), join(outdir, file));
 }
 
 async function main(): Promise<void> {
@@ -62,6 +89,8 @@ async function main(): Promise<void> {
       stdio: 'inherit',
     });
   }
+  say('console: dist/console');
+  await buildConsole();
   say(`handlers: ${Object.keys(HANDLER_ENTRIES).join(', ')}`);
   await buildHandlers();
   say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -24,18 +24,24 @@ export interface LocalStack {
   readonly deployed: boolean;
 }
 
+/** Sources that no deployed Lambda bundles: the operators' CLI runs on the operator's machine. */
+const NOT_DEPLOYED = new Set([join('functions', 'cli')]);
+
 /** A hash of everything that goes into the deployed app: when it matches, redeploying changes nothing. */
 export function sourceHash(): string {
   const hash = createHash('sha256');
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
+      if (NOT_DEPLOYED.has(relative(root, path))) continue;
       if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|json|mjs)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
+      else if (/\.(ts|tsx|json|mjs|html|css)$/.test(name)) hash.update(relative(root, path)).update(readFileSync(path));
     }
   };
   walk(join(root, 'cdk'));
   walk(join(root, 'functions'));
+  // The console's page is deployed with the API (dist/handlers/api/console).
+  walk(join(root, 'console'));
   for (const file of ['package-lock.json', 'cdk.json']) hash.update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on this machine. Starts MiniStack (or uses AWS_ENDPOINT_URL),
  * deploys the CDK app to it with the CDK CLI, prints `API_URL=<url>` on a line of its own once the
- * API answers, then follows the emulator's log (Lambda output included) until Ctrl-C.
+ * API answers and `CONSOLE_URL=<url>` (the operators' console, served by the API) after it, then follows the emulator's log (Lambda output included) until Ctrl-C.
  *
  * MiniStack keeps its state in .emulator/state between runs, so a second start finds the app
  * deployed and skips `cdk deploy` when nothing changed.
@@ -29,6 +29,7 @@ try {
 }
 say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.deployed ? '' : ' (no changes to deploy)'}`);
 console.log(`API_URL=${stack.apiUrl}`);
+console.log(`CONSOLE_URL=${stack.apiUrl}/console`);
 say(`try: curl -s -X POST ${stack.apiUrl}/v1/queues/demo/messages -H 'content-type: application/json' -d '{"body":"hello"}'`);
 say(`     curl -s ${stack.apiUrl}/v1/openapi.json | head -c 300`);
 say("following the Lambdas' logs and the emulator's; Ctrl-C stops");

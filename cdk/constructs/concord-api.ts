@@ -33,6 +33,14 @@ export const API_ROUTES = [
   'GET /v1/queues/{queue}/dead-letters',
   'POST /v1/queues/{queue}/dead-letters/redrive',
   'PUT /v1/queues/{queue}',
+  'GET /v1/queues',
+  'GET /v1/queues/{queue}/messages',
+  'GET /v1/queues/{queue}/dead-letters/{messageId}',
+  'DELETE /v1/queues/{queue}/dead-letters/{messageId}',
+  'POST /v1/queues/{queue}/dead-letters/{messageId}/redrive',
+  'GET /v1/transactions',
+  'GET /v1/transactions/{id}/timeline',
+  'POST /v1/transactions/{id}/retry',
   'POST /v1/accounts',
   'GET /v1/accounts/{bank}/{id}',
   'POST /v1/transfers',
@@ -40,6 +48,14 @@ export const API_ROUTES = [
   'GET /v1/transactions/{id}',
   'GET /v1/openapi.json',
 ] as const;
+
+/**
+ * The operators' console (functions/api/console-route.ts): a page, its script and its style,
+ * routed without the authorizer because a browser fetching a page can neither sign SigV4 nor attach
+ * a bearer token. They hold no data; every call the page makes goes to /v1 and is authorized as
+ * any other (for IAM, through `concord console --api URL`, which signs; for JWT, with the token).
+ */
+export const CONSOLE_ROUTES = ['GET /console', 'GET /console/{file+}'] as const;
 
 /**
  * The HTTP API: API Gateway HTTP API (payload 2.0) in front of one Lambda running the Hono app
@@ -84,6 +100,10 @@ export class ConcordApi extends Construct {
     for (const route of API_ROUTES) {
       const [method, path] = route.split(' ') as [keyof typeof apigw.HttpMethod, string];
       this.httpApi.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration });
+    }
+    for (const route of CONSOLE_ROUTES) {
+      const [, path] = route.split(' ') as [string, string];
+      this.httpApi.addRoutes({ path, methods: [apigw.HttpMethod.GET], integration, authorizer: new apigw.HttpNoneAuthorizer() });
     }
     new CfnOutput(this, 'ApiId', { value: this.httpApi.apiId });
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.apiEndpoint });

@@ -126,6 +126,12 @@ export class DurableQueue extends Construct {
     if (this.claimCheckBucket) grantObjects(this.claimCheckBucket, grantee, ['s3:PutObject']);
   }
 
+  /** The operators' views: list queues, peek (a FIFO peek reads its groups with BatchGetItem), one dead letter. */
+  grantInspect(grantee: iam.IGrantable): void {
+    grantTable(this.table, grantee, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem']);
+    if (this.claimCheckBucket) grantObjects(this.claimCheckBucket, grantee, ['s3:GetObject', 's3:DeleteObject']);
+  }
+
   /** Receive, ack, nack, extend, dead-letter, redrive, stats. */
   grantConsume(grantee: iam.IGrantable): void {
     grantTable(this.table, grantee, [

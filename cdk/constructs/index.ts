@@ -3,7 +3,7 @@
  * so synthesizing a stack needs neither Concord's sources nor esbuild. `aws-cdk-lib` and
  * `constructs` are peer dependencies.
  */
-export { API_ROUTES, type ApiAuthorization, ConcordApi, type ConcordApiProps } from './concord-api.js';
+export { API_ROUTES, type ApiAuthorization, CONSOLE_ROUTES, ConcordApi, type ConcordApiProps } from './concord-api.js';
 export { type ConsumerOptions, DurableQueue, type DurableQueueProps, type WatchOptions } from './durable-queue.js';
 export {
   type ParticipantService,

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OPEN_INDEX } from '../../functions/adapters/tx/coordinator.js';
+import { OPEN_INDEX, STATUS_INDEX } from '../../functions/adapters/tx/coordinator.js';
 import { EnvVar } from '../../functions/config/variables.js';
 import { buildStateMachine } from '../../functions/core/tx/asl.js';
 import { type TransactionDefinition, TxEngine } from '../../functions/core/tx/definition.js';
@@ -80,6 +80,15 @@ export class TransactionCoordinator extends Construct {
       sortKey: { name: 'dl', type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
+    // Every record carries `ls` (its status): the operators' listing, newest first. KEYS_ONLY: an
+    // update that leaves `ls` alone (the decision, the epoch) writes nothing to the index; the
+    // listing reads the records it points at with one BatchGetItem.
+    this.table.addGlobalSecondaryIndex({
+      indexName: STATUS_INDEX,
+      partitionKey: { name: 'ls', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
 
     for (const definition of props.definitions) {
       const express = definition.engine === TxEngine.Express;
@@ -114,11 +123,20 @@ export class TransactionCoordinator extends Construct {
       },
     });
     grantTable(this.table, this.sweeper, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], { index: OPEN_INDEX });
+    this.grantRecovery(this.sweeper);
+    new events.Rule(this, 'SweepSchedule', {
+      schedule: events.Schedule.rate(props.sweepEvery ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeper)],
+    });
+  }
+
+  /** Start recovery runs: StartExecution on every machine, StopExecution on the standard ones' executions. */
+  private grantRecovery(grantee: iam.IGrantable): void {
     for (const [name, machine] of Object.entries(this.stateMachines)) {
-      machine.grantStartExecution(this.sweeper);
+      machine.grantStartExecution(grantee);
       // StopExecution is for Standard workflows only; an Express run is never stopped (it is a harmless duplicate).
       if (this.engineOf(name) === TxEngine.Express) continue;
-      this.sweeper.addToRolePolicy(
+      grantee.grantPrincipal.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['states:StopExecution'],
           resources: [
@@ -132,10 +150,28 @@ export class TransactionCoordinator extends Construct {
         }),
       );
     }
-    new events.Rule(this, 'SweepSchedule', {
-      schedule: events.Schedule.rate(props.sweepEvery ?? Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(this.sweeper)],
-    });
+  }
+
+  /**
+   * The operators' reads and actions (the API's GET /v1/transactions, timelines, and the retry of a
+   * STUCK transaction): the by-status index, the records and parked items, and the fenced retry,
+   * which takes a lease of its own role and starts a recovery run as the sweeper does.
+   */
+  grantOperate(grantee: iam.IGrantable): void {
+    grantTable(
+      this.table,
+      grantee,
+      [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      { index: STATUS_INDEX },
+    );
+    this.grantRecovery(grantee);
   }
 
   private readonly engines = new Map<string, TxEngine>();

@@ -87,6 +87,8 @@ export class ConcordExampleStack extends Stack {
     this.queue.grantProduce(this.api.function);
     this.queue.grantConsume(this.api.function);
     this.coordinator.grantStart(this.api.function);
+    this.coordinator.grantOperate(this.api.function);
+    this.queue.grantInspect(this.api.function);
     for (const table of Object.values(this.bankTables)) {
       grantTable(table, this.api.function, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']);
     }

@@ -15,7 +15,7 @@ import { utf8Length } from '../core/encoding.js';
 import { PayloadTooLargeError } from '../core/errors.js';
 import { murmur3 } from '../core/hashing.js';
 import { BodyEncoding, type BodyStoragePolicy, chooseBodyEncoding, DEFAULT_BODY_POLICY, shouldTryCompression } from '../core/queue/body.js';
-import { QueueLimits } from '../core/queue/config.js';
+import { ContentType, QueueLimits } from '../core/queue/config.js';
 import { Attr, type Item } from './dynamodb/queue/layout.js';
 
 const deflateOnPool = promisify(deflateRaw);
@@ -53,7 +53,18 @@ export class BodyStore {
     private readonly policy: BodyStoragePolicy = DEFAULT_BODY_POLICY,
   ) {}
 
-  async encode(body: string, queue: string, messageId: string): Promise<EncodedBody> {
+  /** The size limit counts the stored text: for a JSON body, its JSON text. */
+  async encode(
+    message: { readonly body: string; readonly contentType?: ContentType | undefined },
+    queue: string,
+    messageId: string,
+  ): Promise<EncodedBody> {
+    const encoded = await this.encodeText(message.body, queue, messageId);
+    if (message.contentType !== ContentType.Json) return encoded;
+    return { ...encoded, attributes: { ...encoded.attributes, [Attr.contentType]: { S: ContentType.Json } } };
+  }
+
+  private async encodeText(body: string, queue: string, messageId: string): Promise<EncodedBody> {
     const rawBytes = utf8Length(body);
     if (rawBytes > QueueLimits.maxBodyBytes) {
       throw new PayloadTooLargeError(`body is ${rawBytes} bytes; the limit is ${QueueLimits.maxBodyBytes} (1 MiB)`);

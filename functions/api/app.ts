@@ -10,13 +10,16 @@ import { z } from 'zod';
 import { quote } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import { bankRoutes } from './bank-routes.js';
+import { mountConsole } from './console-route.js';
 import { ErrorCode, httpError, toHttpError } from './errors.js';
+import { ORIGINAL_METHOD_HEADER } from './methods.js';
 import { type OpenApiDocument, openApiDocument } from './openapi.js';
 import type { ApiDeps, ApiLogger } from './ports.js';
 import { queueRoutes } from './queue-routes.js';
 import { readJsonBody } from './request.js';
 import { type AnyRoute, honoPath, pathPattern, route } from './route.js';
 import { openApiResponse } from './schemas.js';
+import { transactionRoutes } from './transaction-routes.js';
 
 export type { ApiDeps, ApiLogger, BankDeps } from './ports.js';
 
@@ -31,6 +34,7 @@ export function createApp(deps: ApiDeps): Hono {
   const routes: AnyRoute[] = [
     ...queueRoutes(deps),
     ...bankRoutes(deps),
+    ...transactionRoutes(deps),
     route({
       method: 'get',
       path: '/v1/openapi.json',
@@ -46,15 +50,27 @@ export function createApp(deps: ApiDeps): Hono {
 
   const app = new Hono();
   for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => serve(r, c));
+  if (deps.consoleAssets) mountConsole(app, deps.consoleAssets);
 
-  const patterns = routes.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
+  const patterns = routes.map((r) => ({
+    pattern: pathPattern(r.path),
+    method: r.method.toUpperCase(),
+    literals: r.path.split('/').filter((segment) => !segment.startsWith('{')).length,
+  }));
+  /** The methods of the most specific templates a path matches (`/dead-letters/redrive` over `/dead-letters/{messageId}`). */
+  const allowedOn = (path: string): string[] => {
+    const matching = patterns.filter((p) => p.pattern.test(path));
+    const most = Math.max(0, ...matching.map((p) => p.literals));
+    return [...new Set(matching.filter((p) => p.literals === most).map((p) => p.method))];
+  };
   app.notFound((c) => {
-    const allowed = [...new Set(patterns.filter((p) => p.pattern.test(c.req.path)).map((p) => p.method))];
-    if (allowed.length === 0) return reply(c, httpError(ErrorCode.NotFound, `no route ${c.req.method} ${quote(c.req.path, 200)}`));
+    const method = c.req.header(ORIGINAL_METHOD_HEADER) ?? c.req.method;
+    const allowed = allowedOn(c.req.path);
+    if (allowed.length === 0) return reply(c, httpError(ErrorCode.NotFound, `no route ${method} ${quote(c.req.path, 200)}`));
     c.header('Allow', allowed.join(', '));
     return reply(
       c,
-      httpError(ErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${quote(c.req.path, 200)}; use ${allowed.join(' or ')}`),
+      httpError(ErrorCode.MethodNotAllowed, `${method} is not allowed on ${quote(c.req.path, 200)}; use ${allowed.join(' or ')}`),
     );
   });
 
@@ -87,6 +103,7 @@ async function parseCallMap(r: AnyRoute, c: Context): Promise<Response> {
   const headers = r.headers ? parseInput(r.headers, pickHeaders(c.req.raw.headers, Object.keys(r.headers.shape))) : {};
   const body = r.body ? parseInput(r.body, await readJsonBody(c.req.raw)) : undefined;
   const result = await r.handle({ params, query, headers, body });
+  if (r.success.status === 204) return c.body(null, 204);
   return c.json(result, r.success.status);
 }
 

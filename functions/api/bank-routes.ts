@@ -109,6 +109,7 @@ export function bankRoutes(deps: ApiDeps): AnyRoute[] {
         'Start a transfer (2PC on the standard engine by default; `"wait": true` runs it on the express engine and answers when it ended). A repeated `transferId` returns the transfer started first.',
       tag: 'bank',
       body: transferBody,
+      rules: ['`to` must be a different account from `from`', '`"wait": true` needs the express engine (`engine` left out or `express`)'],
       success: {
         status: 202,
         description:

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createQueueService } from 'concord-aws/queue';
-import { Coordinator, Participant, registerStateMachines, TxEngine, TxMode } from 'concord-aws/tx';
+import { ContentType, createQueueService } from 'concord-aws/queue';
+import { Coordinator, Participant, registerStateMachines, Sweeper, TxEngine, TxMode } from 'concord-aws/tx';
 import { Bank, type TransferLeg } from '../bank/bank.js';
 import { TRANSFER_DEFINITIONS } from '../bank/transfer.js';
 import type { ApiConfig } from './config.js';
@@ -29,6 +29,9 @@ export function awsClients(env: Readonly<Record<string, string | undefined>> = p
 export function sfnClientConfig(env: Readonly<Record<string, string | undefined>>): { disableHostPrefix?: boolean } {
   return env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {};
 }
+
+/** The election role of operators' retries (the sweeper's is `sweeper`). */
+export const OPERATOR_ROLE = 'operator-retry';
 
 export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients()): ApiDeps {
   // The configuration schema requires an ARN for every TRANSFER_DEFINITIONS name.
@@ -69,7 +72,8 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
     ...(outboxQueue !== undefined
       ? {
           accountEvents: async (event: Record<string, unknown>) => [
-            ...(await queues.queue(outboxQueue).prepareOutbox([{ body: JSON.stringify(event) }])).transactItems,
+            ...(await queues.queue(outboxQueue).prepareOutbox([{ body: JSON.stringify(event), contentType: ContentType.Json }]))
+              .transactItems,
           ],
         }
       : {}),
@@ -78,6 +82,19 @@ export function buildApiDeps(config: ApiConfig, clients: AwsClients = awsClients
       sfn: clients.sfn,
       tableName: config.CONCORD_COORDINATOR_TABLE,
       stateMachines,
+    }),
+    // Its own election role: an operator's retry never waits for the sweeper's lease, and the two
+    // cannot act on one transaction together (the sweeper acts on PENDING ones, a retry on STUCK
+    // ones, each by a write conditional on the epoch it read).
+    operator: new Sweeper({
+      dynamodb: clients.dynamodb,
+      sfn: clients.sfn,
+      tableName: config.CONCORD_COORDINATOR_TABLE,
+      stateMachines,
+      holder: `api-${randomUUID()}`,
+      role: OPERATOR_ROLE,
+      leaseTtlMs: 10_000,
+      safetyMarginMs: 2_000,
     }),
     banks: Object.fromEntries(BANK_NAMES.map((name) => [name, bank(name)])) as Record<BankName, BankDeps>,
     transferTypes: typesOf(TxEngine.Standard),

@@ -26,7 +26,8 @@ const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.Validation]: 'ValidationError: a path, query, header or body field is invalid; `field` names it',
   [ErrorCode.NotFound]: 'NotFound: no such id',
-  [ErrorCode.MethodNotAllowed]: 'MethodNotAllowed',
+  [ErrorCode.MethodNotAllowed]:
+    "MethodNotAllowed: the path, once decoded, is another route's (a path parameter holding `/`, `#` or `?`); `Allow` names its methods",
   [ErrorCode.Conflict]: 'Conflict: the request contradicts the current state (e.g. changing `fifo` of an existing queue)',
   [ErrorCode.LeaseLost]: 'LeaseLost: the receipt is not the current lease (expired, superseded, released, gone or forged)',
   [ErrorCode.PayloadTooLarge]: `PayloadTooLarge: the request body is over ${MAX_REQUEST_BODY_BYTES} bytes, or a message body over what the queue can store`,
@@ -73,17 +74,25 @@ function operation(route: AnyRoute): JsonSchema {
     ...parametersOf('query', route.query),
     ...parametersOf('header', route.headers),
   ];
-  const errors = new Set([...ALWAYS, ...(route.body ? WITH_BODY : []), ...route.errors]);
+  // A path parameter that decodes to '/', '#' or '?' makes the path another route's (405, with Allow).
+  const errors = new Set([
+    ...ALWAYS,
+    ...(route.body ? WITH_BODY : []),
+    ...(route.params ? [ErrorCode.MethodNotAllowed] : []),
+    ...route.errors,
+  ]);
   const responses: Record<string, JsonSchema> = {
     [route.success.status]: {
       description: route.success.description,
-      content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } },
+      ...(route.success.status === 204 ? {} : { content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } } }),
     },
   };
+  const rules = route.rules ?? [];
   for (const status of [...new Set([...errors].map((code) => ErrorStatus[code]))].sort((a, b) => a - b)) {
     const codes = [...errors].filter((code) => ErrorStatus[code] === status);
+    const described = codes.map((code) => ERROR_DESCRIPTIONS[code]).join('; or ');
     responses[status] = {
-      description: codes.map((code) => ERROR_DESCRIPTIONS[code]).join('; or '),
+      description: status === 400 && rules.length > 0 ? `${described}; also when: ${rules.join('; ')}` : described,
       ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
       content: { 'application/json': { schema: ERROR_REF } },
     };
@@ -91,6 +100,9 @@ function operation(route: AnyRoute): JsonSchema {
   return {
     operationId: route.operationId,
     summary: route.summary,
+    ...(rules.length > 0
+      ? { description: `Rules beyond the schema (400, naming the field):\n${rules.map((rule) => `- ${rule}`).join('\n')}` }
+      : {}),
     tags: [route.tag],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body

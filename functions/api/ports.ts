@@ -5,11 +5,14 @@
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Queues } from 'concord-aws/queue';
-import type { Coordinator, Participant, TxMode } from 'concord-aws/tx';
+import type { Coordinator, Participant, Sweeper, TxMode } from 'concord-aws/tx';
 import type { Bank, TransferLeg } from '../bank/bank.js';
+import type { ConsoleAssets } from '../console/assets.js';
 import type { BankName } from './schemas.js';
 
-export type CoordinatorPort = Pick<Coordinator, 'start' | 'view'>;
+export type CoordinatorPort = Pick<Coordinator, 'start' | 'view' | 'list' | 'timelineSources'>;
+/** The fenced operator action on STUCK transactions (a Sweeper of its own role). */
+export type OperatorPort = Pick<Sweeper, 'retryStuck'>;
 export type BankPort = Pick<Bank, 'open' | 'account'>;
 export type ParticipantPort = Pick<Participant<TransferLeg>, 'record'>;
 
@@ -32,6 +35,8 @@ export interface ApiDeps {
   /** The Queue port (concord-aws/queue): the DynamoDB queue service, or InMemoryQueues in tests. */
   readonly queues: Queues;
   readonly coordinator: CoordinatorPort;
+  /** Absent: POST /v1/transactions/{id}/retry answers 503 (this deployment cannot retry). */
+  readonly operator?: OperatorPort;
   readonly banks: Readonly<Record<BankName, BankDeps>>;
   /** The registered state-machine (transaction type) names: transferDefinition(mode).name. */
   readonly transferTypes: Readonly<Record<TxMode, string>>;
@@ -45,4 +50,6 @@ export interface ApiDeps {
    * commit with the account itself. Absent: accounts are opened without an event.
    */
   readonly accountEvents?: (event: Record<string, unknown>) => Promise<readonly TransactWriteItem[]>;
+  /** The operators' console's built files, served at /console/. Absent: no console route. */
+  readonly consoleAssets?: ConsoleAssets;
 }

@@ -7,8 +7,9 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 
-export type Method = 'get' | 'post' | 'put';
-export type SuccessStatus = 200 | 201 | 202;
+export type Method = 'get' | 'post' | 'put' | 'delete';
+/** 204 answers with no body (its schema is `z.undefined()`). */
+export type SuccessStatus = 200 | 201 | 202 | 204;
 type Fields = z.ZodObject<z.ZodRawShape, z.core.$ZodObjectConfig>;
 type NoFields = z.ZodObject<Record<never, never>, z.core.$strict>;
 
@@ -42,6 +43,12 @@ export interface Route<
   readonly success: { readonly status: SuccessStatus; readonly description: string; readonly schema: R };
   /** Besides 400, 429, 500 and 503, which every route can answer with (and 413/415 with a body). */
   readonly errors: readonly ErrorCode[];
+  /**
+   * Rules the app enforces that JSON Schema cannot state (a cross-field rule, a token only the API
+   * issues, the queue's own state), each answered 400 naming the field. The document lists them
+   * in the operation's description and its 400 response; the contract test exempts them by name.
+   */
+  readonly rules?: readonly string[];
   handle(input: RouteInput<P, Q, H, B>): Promise<z.input<R>>;
 }
 

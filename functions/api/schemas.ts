@@ -4,12 +4,14 @@
  * The OpenAPI document is generated from these same objects (openapi.ts).
  */
 
-import { ParticipantState, TxEngine, TxMode, TxStatus } from 'concord-aws/tx';
+import { ParticipantState, TimelineEventKind, TxEngine, TxMode, TxStatus } from 'concord-aws/tx';
 import { z } from 'zod';
 import { BANK_NAMES, type BankName } from '../bank/transfer.js';
 import {
   extendInputSchema,
+  messageIdSchema,
   nackInputSchema,
+  peekInputSchema,
   queueConfigPatchSchema,
   queueNameSchema,
   receiveInputSchema,
@@ -30,6 +32,9 @@ export const eventualByDefault = consistencyQuery(Consistency.Eventual);
 
 const timestamp = z.iso.datetime();
 const count = z.number().int().min(0);
+/** Every page: `limit` 1..100 (default 25), `cursor` the previous page's `nextCursor`. */
+const pageLimit = z.coerce.number().int().min(1).max(100).optional();
+const pageCursor = z.string().min(1).optional();
 
 // -------------------------------------------------------------------------------------------------
 // Queues
@@ -39,9 +44,37 @@ export const queueParams = z.object({ queue: queueNameSchema }).strict();
 /** The library decodes and checks a receipt; here it only has to be a string. */
 const receipt = z.string().min(1);
 
-export const sendBody = sendInputSchema;
+/**
+ * Any JSON value (object, array, number, boolean, null or string), without a recursive `$ref`, so
+ * the document stays self-contained. The queue stores a string as plain text and anything else as
+ * its JSON text marked `application/json` (docs/queue.md "Bodies"); both come back as sent.
+ */
+export const jsonValue = z
+  .union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.object({}).loose()])
+  .meta({ description: 'Any JSON value; delivered as the same value (a string stays a string).' });
+export type JsonValue = z.output<typeof jsonValue>;
+
+export const sendBody = z
+  .object({
+    body: jsonValue,
+    groupId: sendInputSchema.shape.groupId,
+    dedupId: sendInputSchema.shape.dedupId,
+    delaySeconds: sendInputSchema.shape.delaySeconds,
+  })
+  .strict();
 /** The header form of `dedupId` (DESIGN.md Q5): same rules as the body field. */
-export const idempotencyHeaders = z.object({ 'Idempotency-Key': sendInputSchema.shape.dedupId }).strict();
+/**
+ * An empty value is the same as none: gateways drop empty headers on the way to the function (the
+ * emulator's did, docs/emulators.md), so the app treats both alike rather than answer two ways.
+ */
+export const idempotencyHeaders = z
+  .object({
+    'Idempotency-Key': z
+      .union([z.literal(''), sendInputSchema.shape.dedupId.unwrap()])
+      .optional()
+      .meta({ description: 'The dedup id (same rules as `dedupId`); empty is the same as none.' }),
+  })
+  .strict();
 export const receiveBody = receiveInputSchema;
 export const ackBody = z.object({ receipt }).strict();
 export const nackBody = z.object({ receipt, ...nackInputSchema.shape }).strict();
@@ -78,7 +111,7 @@ export const sendResponse = z.object({ messageId: z.string(), duplicate: z.boole
 export const receivedMessageSchema = z
   .object({
     messageId: z.string(),
-    body: z.string(),
+    body: jsonValue,
     receipt: z.string(),
     receiveCount: z.number().int().min(1),
     groupId: z.string().optional(),
@@ -94,21 +127,34 @@ export const nackResponse = z.object({ nacked: z.literal(true) }).strict();
 export const extendResponse = z.object({ extended: z.literal(true), receipt: z.string(), leaseUntil: timestamp }).strict();
 
 export const statsResponse = z
-  .object({ visible: count, inFlight: count, delayed: count, deadLettered: count, consistency: consistencySchema })
+  .object({
+    visible: count,
+    inFlight: count,
+    delayed: count,
+    deadLettered: count,
+    /** Age of the oldest message not yet acked and not delayed (standard queues; 0 when none or FIFO). */
+    oldestAgeSeconds: count,
+    consistency: consistencySchema,
+  })
   .strict();
+
+const deadLetterShape = {
+  messageId: z.string(),
+  body: jsonValue,
+  groupId: z.string().optional(),
+  receiveCount: count,
+  sentAt: timestamp,
+  deadLetteredAt: timestamp,
+  reason: z.string(),
+};
+export const deadLetterResponse = z.object({ ...deadLetterShape, consistency: consistencySchema }).strict();
 
 export const deadLettersResponse = z
   .object({
     deadLetters: z.array(
       z
         .object({
-          messageId: z.string(),
-          body: z.string(),
-          groupId: z.string().optional(),
-          receiveCount: count,
-          sentAt: timestamp,
-          deadLetteredAt: timestamp,
-          reason: z.string(),
+          ...deadLetterShape,
         })
         .strict(),
     ),
@@ -120,14 +166,74 @@ export const deadLettersResponse = z
 
 export const redriveResponse = z.object({ redriven: count, remaining: z.boolean() }).strict();
 
-export const queueConfigResponse = z
+export const deadLetterParams = z.object({ queue: queueNameSchema, messageId: messageIdSchema }).strict();
+export const redriveOneResponse = z.object({ messageId: z.string(), redriven: z.literal(true) }).strict();
+
+export const peekQuery = z
   .object({
-    queue: z.string(),
-    maxReceiveCount: z.number().int(),
-    visibilityTimeoutSeconds: z.number().int(),
-    fifo: z.boolean(),
-    shards: z.number().int(),
-    dedupWindowSeconds: z.number().int(),
+    state: peekInputSchema.shape.state.default('visible'),
+    consistency: consistencySchema.default(Consistency.Eventual),
+    limit: pageLimit,
+    cursor: pageCursor,
+  })
+  .strict();
+
+export const peekResponse = z
+  .object({
+    messages: z.array(
+      z
+        .object({
+          messageId: z.string(),
+          state: peekInputSchema.shape.state,
+          body: jsonValue,
+          groupId: z.string().optional(),
+          /** Deliveries so far (0: never received). */
+          receiveCount: count,
+          sentAt: timestamp,
+          ageSeconds: count,
+          visibleAt: timestamp,
+          /** In flight only: when the current lease ends. */
+          leaseExpiresAt: timestamp.optional(),
+          /** In flight only: the current lease's fencing token (the receipt is never shown). */
+          fence: z.number().int().min(1).optional(),
+        })
+        .strict(),
+    ),
+    nextCursor: z.string().optional(),
+    consistency: consistencySchema,
+  })
+  .strict();
+
+export const listQueuesQuery = z
+  .object({
+    consistency: consistencySchema.default(Consistency.Eventual),
+    limit: pageLimit,
+    cursor: pageCursor,
+  })
+  .strict();
+
+const queueConfigShape = {
+  maxReceiveCount: z.number().int(),
+  visibilityTimeoutSeconds: z.number().int(),
+  fifo: z.boolean(),
+  shards: z.number().int(),
+  dedupWindowSeconds: z.number().int(),
+};
+export const queueConfigResponse = z.object({ queue: z.string(), ...queueConfigShape }).strict();
+
+export const listQueuesResponse = z
+  .object({
+    queues: z.array(
+      z
+        .object({
+          queue: z.string(),
+          config: z.object(queueConfigShape).strict(),
+          stats: statsResponse,
+        })
+        .strict(),
+    ),
+    nextCursor: z.string().optional(),
+    consistency: consistencySchema,
   })
   .strict();
 
@@ -251,3 +357,67 @@ export const transactionViewResponse = z
   .strict();
 
 export const openApiResponse = z.object({ openapi: z.string(), info: z.object({}).loose(), paths: z.object({}).loose() }).loose();
+
+// -------------------------------------------------------------------------------------------------
+// Transactions (the operators' views: docs/operators-api.md)
+
+export const listTransactionsQuery = z
+  .object({
+    status: txStatusSchema.default(TxStatus.Pending),
+    /** The by-status index is a GSI: its reads are eventually consistent only. */
+    consistency: z.literal(Consistency.Eventual).default(Consistency.Eventual),
+    limit: pageLimit,
+    cursor: pageCursor,
+  })
+  .strict();
+
+export const listTransactionsResponse = z
+  .object({
+    transactions: z.array(
+      z
+        .object({
+          txId: z.string(),
+          type: z.string(),
+          mode: z.string(),
+          engine: z.string(),
+          status: txStatusSchema,
+          createdAt: timestamp,
+          completedAt: z.string().optional(),
+          participants: z.array(z.string()),
+        })
+        .strict(),
+    ),
+    nextCursor: z.string().optional(),
+    consistency: consistencySchema,
+  })
+  .strict();
+
+const timelineKindSchema = z.enum(Object.values(TimelineEventKind) as [TimelineEventKind, ...TimelineEventKind[]]);
+
+export const timelineResponse = z
+  .object({
+    txId: z.string(),
+    type: z.string(),
+    mode: z.string(),
+    engine: z.string(),
+    status: txStatusSchema,
+    /** In time order (ties in protocol order); times from several clocks (docs/operators-api.md). */
+    events: z.array(
+      z
+        .object({
+          at: timestamp,
+          kind: timelineKindSchema,
+          participant: z.string().optional(),
+          epoch: z.number().int().min(1).optional(),
+          outcome: z.string().optional(),
+          detail: z.string().optional(),
+        })
+        .strict(),
+    ),
+    consistency: consistencySchema,
+  })
+  .strict();
+
+export const timelineQuery = z.object({ consistency: z.literal(Consistency.Strong).default(Consistency.Strong) }).strict();
+
+export const retryResponse = z.object({ txId: z.string(), status: txStatusSchema, epoch: z.number().int().min(2) }).strict();

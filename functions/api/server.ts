@@ -8,6 +8,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { passableMethod } from './methods.js';
 
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
@@ -37,21 +38,26 @@ function toRequest(req: IncomingMessage): Request {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  const method = req.method ?? 'GET';
+  const method = passableMethod(req.method ?? 'GET', (name, value) => headers.set(name, value));
   // The body streams: the app stops reading at its size limit (request.ts), not after buffering it all.
   const body = method === 'GET' || method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
   return new Request(url, { method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
 }
 
 async function main(): Promise<void> {
-  const [{ createApp }, { loadApiConfig }, { buildApiDeps }] = await Promise.all([
+  const [{ createApp }, { loadApiConfig }, { buildApiDeps }, { loadConsoleAssets }, { packagedConsoleDir }] = await Promise.all([
     import('./app.js'),
     import('./config.js'),
     import('./deps.js'),
+    import('../console/assets.js'),
+    import('../console/packaged.js'),
   ]);
   const port = Number(process.env.PORT ?? 8787);
-  createServer(createApp(buildApiDeps(loadApiConfig()))).listen(port, () => {
+  const dir = packagedConsoleDir();
+  const consoleAssets = dir ? loadConsoleAssets(dir) : undefined;
+  createServer(createApp({ ...buildApiDeps(loadApiConfig()), ...(consoleAssets ? { consoleAssets } : {}) })).listen(port, () => {
     console.log(`concord-api listening on http://127.0.0.1:${port}/v1/openapi.json`);
+    if (consoleAssets) console.log(`the console: http://127.0.0.1:${port}/console`);
   });
 }
 

@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import type { ContentType } from '../core/queue/config.js';
 import type { DeliveryState } from '../core/queue/delivery.js';
 import type { DeadLetter, DeadLetterPage } from '../core/queue/model.js';
 
@@ -18,7 +19,7 @@ export class DeadLetterShelf {
   }
 
   put(
-    message: { id: string; body: string; groupId?: string | undefined; sentAt: number },
+    message: { id: string; body: string; contentType?: typeof ContentType.Json | undefined; groupId?: string | undefined; sentAt: number },
     delivery: DeliveryState,
     now: number,
     reason: string,
@@ -26,6 +27,7 @@ export class DeadLetterShelf {
     this.letters.push({
       messageId: message.id,
       body: message.body,
+      ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
       ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
       receiveCount: delivery.receiveCount,
       fence: delivery.fence,
@@ -34,6 +36,17 @@ export class DeadLetterShelf {
       reason,
       order: this.order++,
     });
+  }
+
+  find(messageId: string): DeadLetter | undefined {
+    const found = this.letters.find((d) => d.messageId === messageId);
+    return found ? publicView(found) : undefined;
+  }
+
+  /** Takes one dead letter out by id (a delete, or a redrive of one). */
+  take(messageId: string): ShelvedDeadLetter | undefined {
+    const at = this.letters.findIndex((d) => d.messageId === messageId);
+    return at < 0 ? undefined : this.letters.splice(at, 1)[0];
   }
 
   /** Takes the oldest dead letter out (a redrive). */
@@ -53,8 +66,12 @@ export class DeadLetterShelf {
     const last = page.at(-1);
     const more = start + limit < this.letters.length;
     return {
-      deadLetters: page.map(({ fence: _fence, order: _order, ...deadLetter }) => deadLetter),
+      deadLetters: page.map(publicView),
       ...(more && last ? { nextCursor: `dl${last.order}` } : {}),
     };
   }
+}
+
+function publicView({ fence: _fence, order: _order, ...deadLetter }: ShelvedDeadLetter): DeadLetter {
+  return deadLetter;
 }

@@ -21,10 +21,16 @@ import { bytesToBase64Url, utf8Length } from '../core/encoding.js';
 import { PayloadTooLargeError, quote, ValidationError } from '../core/errors.js';
 import {
   applyConfigPatch,
+  ContentType,
   extendInputSchema,
   type ListDeadLettersInput,
+  type ListQueuesInput,
   listDeadLettersInputSchema,
+  listQueuesInputSchema,
+  messageIdSchema,
   nackInputSchema,
+  type PeekInput,
+  peekInputSchema,
   type QueueConfig,
   type QueueConfigPatch,
   QueueDefaults,
@@ -72,18 +78,23 @@ import {
   needsFenceRaise,
 } from '../core/queue/fifo.js';
 import { type HolderOp, judgeHolderWrite, type SettlementRecord } from '../core/queue/judge.js';
-import type {
-  BatchSendResult,
-  DeadLetterPage,
-  ExtendResult,
-  NackOptions,
-  Queue,
-  QueueStats,
-  Queues,
-  ReceivedMessage,
-  ReceiveOptions,
-  RedriveResult,
-  SendResult,
+import {
+  type BatchSendResult,
+  type DeadLetter,
+  type DeadLetterPage,
+  type ExtendResult,
+  MessageState,
+  type NackOptions,
+  type PeekedMessage,
+  type PeekPage,
+  type Queue,
+  type QueuePage,
+  type QueueStats,
+  type Queues,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type RedriveResult,
+  type SendResult,
 } from '../core/queue/model.js';
 import { decodeReceipt, encodeReceipt, LEASE_TOKEN_BYTES, newLeaseToken, type Receipt } from '../core/queue/receipt.js';
 import { parseInput } from '../core/validation.js';
@@ -104,7 +115,10 @@ export interface InMemoryQueueOptions {
   readonly messageIds?: () => string;
 }
 
-interface StandardMessage {
+/** Present only for JSON, as the DynamoDB queue stores it. */
+type JsonMarker = { readonly contentType?: typeof ContentType.Json };
+
+interface StandardMessage extends JsonMarker {
   state: DeliveryState;
   readonly id: string;
   readonly body: string;
@@ -112,7 +126,7 @@ interface StandardMessage {
   readonly sentAt: number;
 }
 
-interface FifoMessage {
+interface FifoMessage extends JsonMarker {
   readonly id: string;
   readonly body: string;
   readonly sentAt: number;
@@ -199,9 +213,10 @@ export class InMemoryQueue implements Queue {
       if (earlier && earlier.expiresAt >= now) return { messageId: earlier.messageId, duplicate: true };
     }
     const id = this.options.messageIds?.() ?? bytesToBase64Url(this.entropy.bytes(16));
+    const marker = jsonMarker(message.contentType);
     if (message.dedupId !== undefined)
       this.dedup.set(message.dedupId, { messageId: id, expiresAt: now + this.config.dedupWindowSeconds * 1000 });
-    if (this.config.fifo) this.append(message.groupId as string, { id, body: message.body, sentAt: now, fenceFloor: 0 }, now);
+    if (this.config.fifo) this.append(message.groupId as string, { id, body: message.body, ...marker, sentAt: now, fenceFloor: 0 }, now);
     else {
       const availableAt = now + (message.delaySeconds ?? 0) * 1000;
       const created = this.write(sendTransition(availableAt), undefined) as DeliveryState;
@@ -209,6 +224,7 @@ export class InMemoryQueue implements Queue {
         state: created,
         id,
         body: message.body,
+        ...marker,
         sentAt: now,
         ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
       });
@@ -289,7 +305,7 @@ export class InMemoryQueue implements Queue {
       leaseTransition(message.state, { token, now, visibilityMs, maxReceiveCount: this.config.maxReceiveCount }),
       message.state,
     ) as DeliveryState;
-    return this.delivery(message.id, message.body, message.groupId, message.sentAt, key, undefined, message.state, false);
+    return this.delivery(message, message.groupId, key, undefined, message.state, false);
   }
 
   private deliverGroup(key: string, now: number, visibilityMs: number): ReceivedMessage | undefined {
@@ -311,7 +327,7 @@ export class InMemoryQueue implements Queue {
     ) as GroupState;
     if (needsFenceRaise(group.fence, message.fenceFloor)) group = { ...group, fence: message.fenceFloor + 1 };
     this.groups.set(key, group);
-    return this.delivery(message.id, message.body, groupId, message.sentAt, key, group.head, group, group.tail === group.head + 1);
+    return this.delivery(message, groupId, key, group.head, group, group.tail === group.head + 1);
   }
 
   /** Moves the group past its head under `transition`; deletes the head message. */
@@ -323,18 +339,18 @@ export class InMemoryQueue implements Queue {
   }
 
   private delivery(
-    messageId: string,
-    body: string,
+    message: StandardMessage | FifoMessage,
     groupId: string | undefined,
-    sentAt: number,
     leaseKey: string,
     seq: number | undefined,
     state: DeliveryState,
     lastInGroup: boolean,
   ): ReceivedMessage {
+    const { id: messageId, body, sentAt } = message;
     return {
       messageId,
       body,
+      ...jsonMarker(message.contentType),
       receipt: encodeReceipt({
         queue: this.name,
         messageId,
@@ -357,7 +373,7 @@ export class InMemoryQueue implements Queue {
   }
 
   private toDeadLetters(
-    message: { id: string; body: string; groupId?: string | undefined; sentAt: number },
+    message: { id: string; body: string; contentType?: typeof ContentType.Json | undefined; groupId?: string | undefined; sentAt: number },
     delivery: DeliveryState,
     now: number,
     reason: string,
@@ -518,6 +534,7 @@ export class InMemoryQueue implements Queue {
 
   async redrive(options: RedriveInput = {}): Promise<RedriveResult> {
     const { max = RedriveDefaults.max, perSecond = RedriveDefaults.perSecond, maxSeconds } = parseInput(redriveInputSchema, options);
+    this.exists = true;
     const started = this.clock.now();
     const limit = maxSeconds === undefined ? Number.POSITIVE_INFINITY : started + maxSeconds * 1000;
     let redriven = 0;
@@ -526,28 +543,113 @@ export class InMemoryQueue implements Queue {
       if (due > limit || this.clock.now() >= limit) return { redriven, remaining: true };
       const wait = due - this.clock.now();
       if (wait > 0) await this.sleep(wait);
-      const deadLetter = this.deadLetters.takeOldest() as ShelvedDeadLetter;
-      const now = this.clock.now();
-      if (this.config.fifo && deadLetter.groupId !== undefined) {
-        this.append(
-          deadLetter.groupId,
-          { id: deadLetter.messageId, body: deadLetter.body, sentAt: deadLetter.sentAt, fenceFloor: deadLetter.fence },
-          now,
-        );
-      } else {
-        this.standard.set(standardKey(now, deadLetter.messageId), {
-          state: this.write(redriveTransition(deadLetter, now), undefined) as DeliveryState,
-          id: deadLetter.messageId,
-          body: deadLetter.body,
-          sentAt: deadLetter.sentAt,
-          ...(deadLetter.groupId !== undefined ? { groupId: deadLetter.groupId } : {}),
-        });
-      }
+      this.putBack(this.deadLetters.takeOldest() as ShelvedDeadLetter);
       redriven++;
     }
     this.wake();
     return { redriven, remaining: this.deadLetters.size > 0 };
   }
+
+  /** A dead letter back in the queue, its fence carried on (Q2), as the DynamoDB queue's redriveOne. */
+  private putBack(deadLetter: ShelvedDeadLetter): void {
+    this.exists = true;
+    const now = this.clock.now();
+    const marker = jsonMarker(deadLetter.contentType);
+    if (this.config.fifo && deadLetter.groupId !== undefined) {
+      this.append(
+        deadLetter.groupId,
+        { id: deadLetter.messageId, body: deadLetter.body, ...marker, sentAt: deadLetter.sentAt, fenceFloor: deadLetter.fence },
+        now,
+      );
+    } else {
+      this.standard.set(standardKey(now, deadLetter.messageId), {
+        state: this.write(redriveTransition(deadLetter, now), undefined) as DeliveryState,
+        id: deadLetter.messageId,
+        body: deadLetter.body,
+        ...marker,
+        sentAt: deadLetter.sentAt,
+        ...(deadLetter.groupId !== undefined ? { groupId: deadLetter.groupId } : {}),
+      });
+    }
+  }
+
+  async getDeadLetter(messageId: string): Promise<DeadLetter | undefined> {
+    return this.deadLetters.find(parseInput(messageIdSchema, messageId, 'messageId'));
+  }
+
+  async deleteDeadLetter(messageId: string): Promise<boolean> {
+    return this.deadLetters.take(parseInput(messageIdSchema, messageId, 'messageId')) !== undefined;
+  }
+
+  async redriveDeadLetter(messageId: string): Promise<boolean> {
+    const deadLetter = this.deadLetters.take(parseInput(messageIdSchema, messageId, 'messageId'));
+    if (!deadLetter) return false;
+    this.putBack(deadLetter);
+    this.wake();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Peek: the stored messages in one state, leasing nothing
+
+  /** True once the queue was used or configured (what the DynamoDB queue's directory lists). */
+  get used(): boolean {
+    return this.exists;
+  }
+
+  async peek(input: PeekInput): Promise<PeekPage> {
+    const { state, limit = 25, cursor } = parseInput(peekInputSchema, input);
+    const now = this.clock.now();
+    const all: Array<{ key: string; message: PeekedMessage }> = [];
+    if (this.config.fifo) {
+      for (const [key, message] of this.fifoMessages) {
+        const at = key.lastIndexOf('#');
+        const groupId = key.slice(0, at);
+        const seq = Number(key.slice(at + 1));
+        const group = this.groups.get(groupKey(groupId)) as GroupState;
+        const delivery: DeliveryState =
+          seq === group.head ? group : { visibleAt: message.sentAt, leaseToken: undefined, fence: 0, receiveCount: 0 };
+        all.push({ key: `F#${groupId}#${pad(seq)}`, message: peeked(message, groupId, delivery, now) });
+      }
+    } else {
+      for (const [key, message] of this.standard) all.push({ key, message: peeked(message, message.groupId, message.state, now) });
+    }
+    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let after: string | undefined;
+    if (cursor !== undefined) {
+      const decoded = /^pk:(.+)$/.exec(cursor);
+      if (!decoded) throw new ValidationError('cursor', 'not a cursor returned by a peek of this queue');
+      after = decoded[1];
+    }
+    const matching = all.filter((entry) => entry.message.state === state && (after === undefined || entry.key > after));
+    const page = matching.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      messages: page.map((entry) => entry.message),
+      ...(matching.length > limit && last ? { nextCursor: `pk:${last.key}` } : {}),
+    };
+  }
+}
+
+/** A body's JSON marker as stored: present only for JSON. */
+function jsonMarker(contentType: ContentType | undefined): JsonMarker {
+  return contentType === ContentType.Json ? { contentType: ContentType.Json } : {};
+}
+
+function peeked(message: StandardMessage | FifoMessage, groupId: string | undefined, delivery: DeliveryState, now: number): PeekedMessage {
+  const state =
+    delivery.visibleAt <= now ? MessageState.Visible : delivery.leaseToken !== undefined ? MessageState.InFlight : MessageState.Delayed;
+  return {
+    messageId: message.id,
+    state,
+    body: message.body,
+    ...jsonMarker(message.contentType),
+    ...(groupId !== undefined ? { groupId } : {}),
+    receiveCount: delivery.receiveCount,
+    sentAt: message.sentAt,
+    visibleAt: delivery.visibleAt,
+    ...(state === MessageState.InFlight ? { leaseUntil: delivery.visibleAt, fence: delivery.fence } : {}),
+  };
 }
 
 /** One InMemoryQueue per name, created on first use (the Queues port, as the DynamoDB queue service). */
@@ -555,6 +657,21 @@ export class InMemoryQueues implements Queues {
   private readonly queues = new Map<string, InMemoryQueue>();
 
   constructor(private readonly options: InMemoryQueueOptions = {}) {}
+
+  /** The queues used or configured, in name order (as the DynamoDB queue's directory lists them). */
+  async list(input: ListQueuesInput = {}): Promise<QueuePage> {
+    const { limit = 25, cursor } = parseInput(listQueuesInputSchema, input);
+    const after = cursor === undefined ? undefined : /^q:(.+)$/.exec(cursor)?.[1];
+    if (cursor !== undefined && after === undefined) throw new ValidationError('cursor', 'not a cursor returned by a listing of queues');
+    const names = [...this.queues.values()]
+      .filter((q) => q.used)
+      .map((q) => q.name)
+      .sort()
+      .filter((name) => after === undefined || name > after);
+    const page = names.slice(0, limit);
+    const last = page.at(-1);
+    return { queues: page, ...(names.length > limit && last !== undefined ? { nextCursor: `q:${last}` } : {}) };
+  }
 
   queue(name: string): InMemoryQueue {
     let queue = this.queues.get(name);

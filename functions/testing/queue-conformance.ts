@@ -19,9 +19,9 @@
  * It takes the test functions as an argument (vitest's and jest's fit), so Concord depends on no
  * test runner.
  */
-import type { QueueConfigPatch, SendInput } from '../core/queue/config.js';
+import type { ListQueuesInput, QueueConfigPatch, SendInput } from '../core/queue/config.js';
 import { LeaseLost } from '../core/queue/errors.js';
-import type { Queue, ReceivedMessage } from '../core/queue/model.js';
+import type { PeekedMessage, Queue, QueuePage, ReceivedMessage } from '../core/queue/model.js';
 
 /** The parts of a test runner's API the suite uses (vitest's and jest's `expect` fit). */
 export interface ConformanceTestApi {
@@ -48,6 +48,20 @@ export interface QueueConformanceFixture {
    * condition of its own), and returns the message ids it was given.
    */
   readonly outbox?: (queue: Queue, messages: readonly SendInput[], commit: boolean) => Promise<readonly string[]>;
+  /** The listing of the Queues the fixture's queues come from (`Queues.list`). Absent: the listing specs are left out. */
+  readonly listQueues?: (input: ListQueuesInput) => Promise<QueuePage>;
+}
+
+/** Every page of a peek, followed by its cursors. */
+async function peekAll(queue: Queue, state: PeekedMessage['state'], limit?: number): Promise<PeekedMessage[]> {
+  const all: PeekedMessage[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queue.peek({ state, consistency: 'strong', ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) });
+    all.push(...page.messages);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
 }
 
 /** The reason of the LeaseLost a call ends with, or 'succeeded'. */
@@ -346,6 +360,142 @@ export function describeQueueConformance(t: ConformanceTestApi, name: string, se
         expect(refused).toBe(true);
       });
     });
+
+    describe('bodies: JSON text is marked as such, plain text is not', () => {
+      it('hands back the contentType a sender gave, through receive, peek and the dead letters', async () => {
+        const queue = await f.queue({ maxReceiveCount: 1 });
+        const json = await queue.send({ body: '{"orderId":42}', contentType: 'application/json' });
+        const text = await queue.send({ body: 'plain text' });
+        const peeked = await peekAll(queue, 'visible');
+        expect(Object.fromEntries(peeked.map((m) => [m.messageId, [m.body, m.contentType]]))).toEqual({
+          [json.messageId]: ['{"orderId":42}', 'application/json'],
+          [text.messageId]: ['plain text', undefined],
+        });
+        const received = await queue.receive({ max: 10 });
+        expect(Object.fromEntries(received.map((m) => [m.messageId, m.contentType]))).toEqual({
+          [json.messageId]: 'application/json',
+          [text.messageId]: undefined,
+        });
+        for (const m of received) await queue.nack(m.receipt);
+        const dead = await queue.getDeadLetter(json.messageId);
+        expect(dead).toMatchObject({ messageId: json.messageId, body: '{"orderId":42}', contentType: 'application/json' });
+        expect(await queue.redriveDeadLetter(json.messageId)).toBe(true);
+        expect((await only(queue)).contentType).toBe('application/json');
+      });
+
+      it('refuses JSON-marked text that is not JSON, naming the body', async () => {
+        const queue = await f.queue();
+        expect(await refusedField(queue.send({ body: '{not json', contentType: 'application/json' }))).toBe('body');
+        expect(await refusedField(queue.send({ body: 'x', contentType: 'text/html' as 'text/plain' }))).toBe('contentType');
+      });
+    });
+
+    describe('peek: the stored messages by state, leasing nothing', () => {
+      it('shows visible, in-flight (with lease expiry and fence, never a receipt) and delayed messages, and leases none', async () => {
+        const queue = await f.queue();
+        const leased = await queue.send({ body: 'leased' });
+        const first = await only(queue, { visibilityTimeoutSeconds: 30 });
+        const waiting = await queue.send({ body: 'waiting' });
+        const later = await queue.send({ body: 'later', delaySeconds: 60 });
+        const inFlight = await peekAll(queue, 'in-flight');
+        expect(inFlight.length).toBe(1);
+        expect(inFlight[0]).toMatchObject({
+          messageId: leased.messageId,
+          state: 'in-flight',
+          body: 'leased',
+          receiveCount: 1,
+          fence: first.fence,
+          leaseUntil: first.leaseUntil,
+        });
+        expect('receipt' in (inFlight[0] as object)).toBe(false);
+        const visible = await peekAll(queue, 'visible');
+        expect(visible.map((m) => [m.messageId, m.state, m.receiveCount, m.fence])).toEqual([[waiting.messageId, 'visible', 0, undefined]]);
+        const delayed = await peekAll(queue, 'delayed');
+        expect(delayed.map((m) => [m.messageId, m.state])).toEqual([[later.messageId, 'delayed']]);
+        expect((delayed[0] as PeekedMessage).visibleAt).toBeGreaterThan((delayed[0] as PeekedMessage).sentAt);
+        // Nothing was leased by looking: the visible message is received as a first delivery.
+        expect(await only(queue)).toMatchObject({ messageId: waiting.messageId, receiveCount: 1, fence: 1 });
+        await queue.ack(first.receipt);
+      });
+
+      it('pages with a cursor, showing each message once', async () => {
+        const queue = await f.queue();
+        const sent = new Set<string>();
+        for (const r of await queue.sendBatch(Array.from({ length: 7 }, (_, i) => ({ body: `m${i}` })))) if (r.ok) sent.add(r.messageId);
+        const seen = (await peekAll(queue, 'visible', 2)).map((m) => m.messageId);
+        expect(seen.length).toBe(7);
+        expect(new Set(seen)).toEqual(sent);
+      });
+
+      it('on a FIFO queue shows the head in flight and the rest of its group waiting, never received', async () => {
+        const queue = await f.queue({ fifo: true });
+        const head = await queue.send({ body: 'first', groupId: 'g' });
+        const next = await queue.send({ body: 'second', groupId: 'g' });
+        const m = await only(queue);
+        expect((await peekAll(queue, 'in-flight')).map((p) => [p.messageId, p.groupId, p.fence])).toEqual([[head.messageId, 'g', m.fence]]);
+        expect((await peekAll(queue, 'visible')).map((p) => [p.messageId, p.receiveCount])).toEqual([[next.messageId, 0]]);
+        await queue.ack(m.receipt);
+      });
+
+      it('refuses a cursor it did not hand out, naming it', async () => {
+        const queue = await f.queue();
+        expect(await refusedField(queue.peek({ state: 'visible', cursor: 'not-a-cursor' }))).toBe('cursor');
+        expect(await refusedField(queue.peek({ state: 'leased' as 'visible' }))).toBe('state');
+      });
+    });
+
+    describe('one dead letter: get, redrive and delete by id', () => {
+      it('finds one dead letter, redrives it with a higher fence, deletes another for good', async () => {
+        const queue = await f.queue({ maxReceiveCount: 1 });
+        const a = await queue.send({ body: 'a' });
+        const b = await queue.send({ body: 'b' });
+        const fences = new Map<string, number>();
+        for (const m of await queue.receive({ max: 10 })) {
+          fences.set(m.messageId, m.fence);
+          await queue.nack(m.receipt);
+        }
+        expect(await queue.getDeadLetter(a.messageId)).toMatchObject({ messageId: a.messageId, body: 'a', receiveCount: 1 });
+        expect(await queue.getDeadLetter('no-such-message')).toBe(undefined);
+        expect(await queue.redriveDeadLetter(a.messageId)).toBe(true);
+        expect(await queue.redriveDeadLetter(a.messageId)).toBe(false);
+        const back = await only(queue);
+        expect(back.messageId).toBe(a.messageId);
+        expect(back.fence).toBeGreaterThan(fences.get(a.messageId) ?? 0);
+        await queue.ack(back.receipt);
+        expect(await queue.deleteDeadLetter(b.messageId)).toBe(true);
+        expect(await queue.deleteDeadLetter(b.messageId)).toBe(false);
+        expect(await queue.getDeadLetter(b.messageId)).toBe(undefined);
+        expect(await queue.stats({ consistency: 'strong' })).toMatchObject({ visible: 0, inFlight: 0, deadLettered: 0 });
+      });
+
+      it('refuses a message id that no queue hands out, naming it', async () => {
+        const queue = await f.queue();
+        expect(await refusedField(queue.getDeadLetter('has space'))).toBe('messageId');
+        expect(await refusedField(queue.deleteDeadLetter(''))).toBe('messageId');
+      });
+    });
+
+    if (f.listQueues) {
+      const listQueues = f.listQueues;
+      describe('listing queues', () => {
+        it('lists a queue once used, configured or not, and pages through every queue once', async () => {
+          const used = await f.queue();
+          await used.send({ body: 'x' });
+          const configured = await f.queue({ maxReceiveCount: 3 });
+          const names: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await listQueues({ limit: 50, consistency: 'strong', ...(cursor ? { cursor } : {}) });
+            names.push(...page.queues);
+            cursor = page.nextCursor;
+          } while (cursor);
+          expect(names.includes(used.name)).toBe(true);
+          expect(names.includes(configured.name)).toBe(true);
+          expect(new Set(names).size).toBe(names.length);
+          expect([...names].sort()).toEqual(names);
+        });
+      });
+    }
 
     describe('stats', () => {
       it('count visible, in flight, delayed and dead-lettered messages', async () => {

@@ -188,9 +188,9 @@ describe('the deployed system, through its HTTP API', () => {
     const badJson = await call('POST', `/v1/queues/${queue}/messages`, '{"body": ');
     expect(badJson.status).toBe(400);
     expect(badJson.body.error?.code).toBe('ValidationError');
-    const wrongType = await call('POST', `/v1/queues/${queue}/messages`, { body: 42 });
-    expect(wrongType.status).toBe(400);
-    expect(wrongType.body.error?.message).toContain('body');
+    const noBody = await call('POST', `/v1/queues/${queue}/messages`, { groupId: 'g' });
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error?.message).toContain('body');
     const outOfRange = await call('POST', `/v1/queues/${queue}/receive`, { max: 11 });
     expect(outOfRange.status).toBe(400);
     expect(outOfRange.body.error?.message).toContain('max');
@@ -223,5 +223,137 @@ describe('the deployed system, through its HTTP API', () => {
     );
     // Drained by acks: nothing was given up on.
     expect((await call('GET', '/v1/queues/account-events/stats?consistency=strong')).body).toMatchObject({ deadLettered: 0 });
+  });
+
+  describe("the operators' routes", () => {
+    it('bodies are JSON values: an object sent comes back as that object through receive, peek and the dead letters; a string stays a string', async () => {
+      const queue = unique('json');
+      expect((await call('PUT', `/v1/queues/${queue}`, { maxReceiveCount: 1 })).status).toBe(200);
+      const order = { orderId: 42, lines: [{ sku: 'a', qty: 2 }], paid: true, note: null };
+      const sent = await call('POST', `/v1/queues/${queue}/messages`, { body: order });
+      expect(sent.status).toBe(201);
+      await call('POST', `/v1/queues/${queue}/messages`, { body: '{"stays":"a string"}' });
+      const peek = await call('GET', `/v1/queues/${queue}/messages?state=visible&consistency=strong`);
+      expect((peek.body.messages as Array<{ body: unknown }>).map((m) => m.body)).toEqual(
+        expect.arrayContaining([order, '{"stays":"a string"}']),
+      );
+      const received = (await call('POST', `/v1/queues/${queue}/receive`, { max: 10 })).body.messages as Array<{
+        messageId: string;
+        body: unknown;
+        receipt: string;
+      }>;
+      expect(received.map((m) => m.body)).toEqual(expect.arrayContaining([order, '{"stays":"a string"}']));
+      for (const m of received) await call('POST', `/v1/queues/${queue}/nack`, { receipt: m.receipt });
+      const dead = await call('GET', `/v1/queues/${queue}/dead-letters/${sent.body.messageId}`);
+      expect(dead.status).toBe(200);
+      expect(dead.body).toMatchObject({ messageId: sent.body.messageId, body: order });
+    });
+
+    it('a JSON value sent over HTTP is consumed by the deployed consumer Lambda (the library consumer), nothing dead-lettered', async () => {
+      const sent = await call('POST', '/v1/queues/account-events/messages', {
+        body: { type: 'account-opened', bank: 'bank-a', id: unique('http'), balance: 1 },
+      });
+      expect(sent.status).toBe(201);
+      await until(
+        'the consumer to drain account-events',
+        async () => {
+          const stats = await call('GET', '/v1/queues/account-events/stats?consistency=strong');
+          return stats.body.visible === 0 && stats.body.inFlight === 0 && stats.body.delayed === 0;
+        },
+        90_000,
+      );
+      expect((await call('GET', `/v1/queues/account-events/dead-letters/${sent.body.messageId}`)).status).toBe(404);
+    });
+
+    it('lists queues with config and stats, peeks an in-flight message (fence, lease expiry, no receipt), and gets, redrives and deletes one dead letter', async () => {
+      const queue = unique('ops');
+      expect((await call('PUT', `/v1/queues/${queue}`, { maxReceiveCount: 1 })).status).toBe(200);
+      const a = (await call('POST', `/v1/queues/${queue}/messages`, { body: 'a' })).body.messageId as string;
+      const b = (await call('POST', `/v1/queues/${queue}/messages`, { body: 'b' })).body.messageId as string;
+      const listed = await until('the queue to be listed', async () => {
+        let cursor: string | undefined;
+        do {
+          const page = await call('GET', `/v1/queues?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+          const found = (page.body.queues as Array<{ queue: string }>).find((q) => q.queue === queue);
+          if (found) return found;
+          cursor = page.body.nextCursor as string | undefined;
+        } while (cursor);
+        return undefined;
+      });
+      expect(listed).toMatchObject({ queue, config: { maxReceiveCount: 1, fifo: false } });
+      const [leased] = (await call('POST', `/v1/queues/${queue}/receive`, { visibilityTimeoutSeconds: 60 })).body.messages as Array<{
+        messageId: string;
+        receipt: string;
+        fence: number;
+      }>;
+      const peek = await call('GET', `/v1/queues/${queue}/messages?state=in-flight&consistency=strong`);
+      expect(peek.body.messages).toEqual([
+        expect.objectContaining({ messageId: leased?.messageId, state: 'in-flight', fence: leased?.fence, receiveCount: 1 }),
+      ]);
+      expect(JSON.stringify(peek.body)).not.toContain(leased?.receipt);
+      await call('POST', `/v1/queues/${queue}/nack`, { receipt: leased?.receipt });
+      const other = leased?.messageId === a ? b : a;
+      const [second] = (await call('POST', `/v1/queues/${queue}/receive`, {})).body.messages as Array<{ receipt: string }>;
+      await call('POST', `/v1/queues/${queue}/nack`, { receipt: second?.receipt });
+      expect((await call('GET', `/v1/queues/${queue}/dead-letters/${a}`)).body).toMatchObject({
+        messageId: a,
+        body: 'a',
+        consistency: 'strong',
+      });
+      expect((await call('POST', `/v1/queues/${queue}/dead-letters/${a}/redrive`)).body).toEqual({ messageId: a, redriven: true });
+      expect((await call('DELETE', `/v1/queues/${queue}/dead-letters/${b}`)).status).toBe(204);
+      expect((await call('GET', `/v1/queues/${queue}/dead-letters/${b}`)).status).toBe(404);
+      expect(other === a || other === b).toBe(true);
+      expect(
+        ((await call('POST', `/v1/queues/${queue}/receive`, {})).body.messages as Array<{ messageId: string }>).map((m) => m.messageId),
+      ).toEqual([a]);
+    });
+
+    it("lists transactions by status, newest first, and draws a committed and an aborted 2PC transfer's timeline", async () => {
+      const [a, b] = [unique('tl-alice'), unique('tl-bob')];
+      await call('POST', '/v1/accounts', { bank: 'bank-a', id: a, balance: 100 });
+      await call('POST', '/v1/accounts', { bank: 'bank-b', id: b, balance: 0 });
+      const finish = async (amount: number) => {
+        const started = await call('POST', '/v1/transfers', {
+          from: { bank: 'bank-a', id: a },
+          to: { bank: 'bank-b', id: b },
+          amount,
+          mode: '2pc',
+        });
+        const id = started.body.transferId as string;
+        await until('the transfer to finish', async () => (await call('GET', `/v1/transfers/${id}`)).body.status !== 'PENDING');
+        return id;
+      };
+      const committed = await finish(60);
+      const aborted = await finish(500);
+      const listed = await until('the committed transfer to be listed', async () => {
+        const page = await call('GET', '/v1/transactions?status=COMMITTED&limit=100');
+        const found = (page.body.transactions as Array<{ txId: string }>).find((t) => t.txId === committed);
+        return found && page.body;
+      });
+      const times = (listed.transactions as Array<{ createdAt: string }>).map((t) => Date.parse(t.createdAt));
+      expect([...times].sort((x, y) => y - x)).toEqual(times);
+      expect(listed.consistency).toBe('eventual');
+      const kinds = (events: Array<{ kind: string; participant?: string; outcome?: string }>) =>
+        events.map((e) => [e.kind, e.participant ?? '', e.outcome ?? ''].join(':'));
+      const ok = await call('GET', `/v1/transactions/${committed}/timeline`);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({ txId: committed, status: 'COMMITTED', mode: '2pc', consistency: 'strong' });
+      const okKinds = kinds(ok.body.events as never);
+      expect(okKinds[0]).toBe('started::');
+      expect(okKinds.at(-1)).toBe('completed::COMMITTED');
+      expect(okKinds).toEqual(
+        expect.arrayContaining(['vote:debit:YES', 'vote:credit:YES', 'decision::COMMIT', 'commit:debit:ok', 'commit:credit:ok']),
+      );
+      expect(okKinds.indexOf('decision::COMMIT')).toBeGreaterThan(okKinds.indexOf('vote:debit:YES'));
+      const no = await call('GET', `/v1/transactions/${aborted}/timeline`);
+      const noKinds = kinds(no.body.events as never);
+      expect(noKinds).toEqual(expect.arrayContaining(['vote:debit:NO', 'decision::ABORT']));
+      expect(noKinds.at(-1)).toBe('completed::ABORTED');
+      // Only a STUCK transaction can be retried.
+      const retry = await call('POST', `/v1/transactions/${committed}/retry`);
+      expect(retry.status).toBe(409);
+      expect((await call('POST', `/v1/transactions/${unique('nope')}/retry`)).status).toBe(404);
+    });
   });
 });

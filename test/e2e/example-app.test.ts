@@ -60,6 +60,14 @@ describe('examples/orders: the packed package, installed and deployed as a user 
     expect(run('npm', ['test', '--silent'])).toMatch(/# pass 2\b/);
   });
 
+  it("installs the operators' CLI as a bin: `npx concord` runs from the installed package and talks to the deployed API", () => {
+    expect(run('npx', ['concord', '--help'])).toMatch(/^Usage: concord /);
+    const queue = `bin-${Date.now().toString(36)}`;
+    const concord = (...args: string[]) => JSON.parse(run('npx', ['concord', '--api', inject('apiUrl'), '--json', ...args]));
+    expect(concord('messages', 'send', queue, 'from the installed bin')).toMatchObject({ queue, duplicate: false });
+    expect(concord('queues', 'stats', queue, '--strong')).toMatchObject({ queue, visible: 1, consistency: 'strong' });
+  });
+
   it('bundles a Lambda that imports only concord-aws/queue without any CDK code', () => {
     const meta = join(work, 'consumer-meta.json');
     run('npx', [

@@ -23,6 +23,7 @@ describeQueueConformance({ describe, it, expect }, `DynamoDbQueue (${emulatorNam
   },
   anotherHandle: (queue) => h.service().queue(queue.name),
   advance: (ms) => h.clock.advance(ms),
+  listQueues: (input) => h.service().list(input),
   outbox: async (queue, messages, commit) => {
     const batch = await (queue as DynamoDbQueue).prepareOutbox(messages);
     const business = { Put: { TableName: h.tableName, Item: { pk: { S: uniqueName('order') }, sk: { S: 'order' } } } };

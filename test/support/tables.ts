@@ -3,7 +3,7 @@
  * tests and benchmarks. TTL is set through the API because MiniStack's CloudFormation drops it.
  */
 import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { OPEN_INDEX } from 'concord-aws/tx';
+import { OPEN_INDEX, STATUS_INDEX } from 'concord-aws/tx';
 
 export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -26,7 +26,7 @@ export async function createPlainTable(dynamodb: DynamoDBClient, name: string): 
   return name;
 }
 
-/** The coordinator's table: pk/sk and the sparse `open` index (ob, dl) the sweeper queries. */
+/** The coordinator's table: pk/sk, the sparse `open` index (ob, dl) the sweeper queries, and `by-status` (ls, createdAt). */
 export async function createCoordinatorTable(dynamodb: DynamoDBClient, name = uniqueName('concord-tx')): Promise<string> {
   await dynamodb.send(
     new CreateTableCommand({
@@ -36,6 +36,8 @@ export async function createCoordinatorTable(dynamodb: DynamoDBClient, name = un
         ...keySchema.AttributeDefinitions,
         { AttributeName: 'ob', AttributeType: 'S' },
         { AttributeName: 'dl', AttributeType: 'N' },
+        { AttributeName: 'ls', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'N' },
       ],
       GlobalSecondaryIndexes: [
         {
@@ -43,6 +45,14 @@ export async function createCoordinatorTable(dynamodb: DynamoDBClient, name = un
           KeySchema: [
             { AttributeName: 'ob', KeyType: 'HASH' },
             { AttributeName: 'dl', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: STATUS_INDEX,
+          KeySchema: [
+            { AttributeName: 'ls', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },

@@ -224,6 +224,54 @@ for (const engine of ['standard', 'express'] as const satisfies readonly TxEngin
         expect(await h.rigs['bank-a']!.bank.account(from)).toMatchObject({ balance: 1_000 });
         expect(await h.rigs['bank-b']!.bank.account(credited)).toMatchObject({ balance: 100 });
       });
+
+      it("an operator's retry of a STUCK saga (fenced, next epoch) compensates what was parked: ABORTED, every balance restored, the timeline keeps the parking", async () => {
+        const { txId, view, from, credited } = await sagaWithFailingLastStep(1_000);
+        expect(view).toMatchObject({ status: 'STUCK' });
+        const operator = h.sweeper('operator-1', { role: 'operator-retry' });
+        // The compensation works again (the operator fixed its cause); the retry re-runs it.
+        h.startWorkers();
+        try {
+          expect(await operator.retryStuck(txId)).toEqual({ txId, status: 'PENDING', epoch: view.epoch + 1 });
+          await expect(operator.retryStuck(txId)).rejects.toMatchObject({ name: 'ConflictError' });
+          const ended = await h.waitForEnd(txId, 90_000);
+          expect(ended).toMatchObject({ status: 'ABORTED', decision: 'ABORT', epoch: view.epoch + 1 });
+        } finally {
+          h.stopWorkers();
+        }
+        expect(await h.rigs['bank-a']!.bank.account(from)).toMatchObject({ balance: 1_000, held: 0 });
+        expect(await h.rigs['bank-b']!.bank.account(credited)).toMatchObject({ balance: 0, held: 0 });
+        const { sources } = await h.coordinator.timelineSources(txId);
+        expect(sources.parked).toEqual([]);
+        expect(sources.log.map((e) => [e.kind, e.participant ?? '', e.epoch ?? ''])).toEqual([
+          ['parked', 'credit-1', ''],
+          ['retry', '', view.epoch + 1],
+        ]);
+        const credit = await h.rigs['bank-b']!.participant.record(txId, 'credit-1');
+        expect(credit?.history?.map((p) => [p.phase, p.state, p.epoch])).toEqual([
+          ['action', 'DONE', 1],
+          ['compensate', 'COMPENSATED', view.epoch + 1],
+        ]);
+      });
+
+      it('refuses to retry a transaction that is not STUCK (Conflict) and one that does not exist (NotFound)', async () => {
+        const operator = h.sweeper('operator-2', { role: 'operator-retry' });
+        await expect(operator.retryStuck(id())).rejects.toMatchObject({ name: 'NotFoundError' });
+        const from = await account('bank-a', 10);
+        const to = await account('bank-b', 0);
+        const txId = id();
+        h.startWorkers();
+        try {
+          await h.transfer(saga3, txId, { bank: 'bank-a', id: from }, [
+            { bank: 'bank-b', id: to, amount: 1 },
+            { bank: 'bank-b', id: to, amount: 1 },
+          ]);
+          expect(await h.waitForEnd(txId, 90_000)).toMatchObject({ status: 'COMMITTED' });
+        } finally {
+          h.stopWorkers();
+        }
+        await expect(operator.retryStuck(txId)).rejects.toMatchObject({ name: 'ConflictError' });
+      });
     });
 
     describe('E1: the sweeper lease', () => {

@@ -8,7 +8,7 @@
  * and while the transaction is open `ob`/`dl`, the keys of the sparse `open` index the sweeper
  * queries.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock.js';
 import { bytesToBase64Url } from '../../core/encoding.js';
@@ -23,14 +23,35 @@ import {
   OPEN_BUCKETS,
   OPEN_INDEX,
   openBucketName,
+  PARKED_PK,
+  ParkedField,
+  STATUS_INDEX,
   TX_RECORD_SORT_KEY,
   TxField,
+  txIdOfRecordPk,
   txRecordPk,
 } from '../../core/tx/record.js';
+import type { LogEntry, TimelineSources } from '../../core/tx/timeline.js';
 import { type Item, isConditionalCheckFailed } from '../dynamodb/errors.js';
 import { cryptoEntropy, systemClock } from '../system.js';
 
-export { OPEN_BUCKETS, OPEN_INDEX };
+export { OPEN_BUCKETS, OPEN_INDEX, STATUS_INDEX };
+
+export interface ListTransactionsInput {
+  readonly status: TxStatus;
+  /** @default 25 */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface TransactionPage {
+  /** Newest first. Each is the record as read after the index pointed at it (its status may have moved on). */
+  readonly transactions: readonly TransactionView[];
+  readonly nextCursor?: string;
+}
+
+/** What a timeline is built from, besides the participants' own records (core/tx/timeline.ts). */
+export type RecordSources = Omit<TimelineSources, 'participants'>;
 
 const TX_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -167,6 +188,7 @@ export class Coordinator {
             [TxField.mode]: { S: machine.definition.mode },
             [TxField.engine]: { S: engine },
             [TxField.status]: { S: 'PENDING' },
+            [TxField.listStatus]: { S: 'PENDING' },
             [TxField.epoch]: { N: '1' },
             [TxField.createdAt]: { N: String(now) },
             [TxField.deadline]: { N: String(deadline) },
@@ -200,6 +222,99 @@ export class Coordinator {
       if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
     }
     return { txId, status: 'PENDING', duplicate: false };
+  }
+
+  /**
+   * Transactions in `status`, newest first: a Query of the sparse `by-status` index (eventually
+   * consistent, as every GSI read is: a transaction that just started or ended may be missing or
+   * listed under its previous status for about a second), then one BatchGetItem of the records.
+   * Never a scan. Records written before the index existed carry no `ls` and are not listed.
+   */
+  async list(input: ListTransactionsInput): Promise<TransactionPage> {
+    const limit = input.limit ?? 25;
+    const page = await this.options.dynamodb.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: STATUS_INDEX,
+        KeyConditionExpression: `${TxField.listStatus} = :s`,
+        ExpressionAttributeValues: { ':s': { S: input.status } },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(input.cursor !== undefined ? { ExclusiveStartKey: decodeListCursor(input.cursor, input.status) } : {}),
+      }),
+    );
+    const ids = (page.Items ?? []).map((item) => txIdOfRecordPk(item[KeyAttr.pk]?.S ?? ''));
+    const records = await this.records(ids);
+    const transactions = ids.flatMap((id) => {
+      const record = records.get(id);
+      return record ? [viewOf(record)] : [];
+    });
+    const last = page.Items?.at(-1);
+    return {
+      transactions,
+      ...(page.LastEvaluatedKey && last ? { nextCursor: encodeListCursor(last) } : {}),
+    };
+  }
+
+  /** Records by id (BatchGetItem, eventually consistent: a listing). */
+  private async records(ids: readonly string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    let keys = ids.map(txKey);
+    while (keys.length > 0) {
+      const response = await this.options.dynamodb.send(
+        new BatchGetItemCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }),
+      );
+      for (const item of response.Responses?.[this.options.tableName] ?? []) found.set(item[TxField.txId]?.S ?? '', item);
+      keys = (response.UnprocessedKeys?.[this.options.tableName]?.Keys as Item[] | undefined) ?? [];
+    }
+    return found;
+  }
+
+  /**
+   * The coordinator's part of a timeline: the record (creation, decision, completion, its log)
+   * and the transaction's parked compensations (a Query of the PARKED partition by the id's
+   * prefix; ids cannot contain '#'). Strongly consistent.
+   */
+  async timelineSources(txId: string): Promise<{ view: TransactionView; sources: RecordSources }> {
+    const { Item: item } = await this.options.dynamodb.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: txKey(txId), ConsistentRead: true }),
+    );
+    if (!item) throw new NotFoundError(`no transaction ${JSON.stringify(txId)}`);
+    const parked = await this.options.dynamodb.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        KeyConditionExpression: `${KeyAttr.pk} = :pk AND begins_with(${KeyAttr.sk}, :prefix)`,
+        ExpressionAttributeValues: { ':pk': { S: PARKED_PK }, ':prefix': { S: `${txId}#` } },
+        ConsistentRead: true,
+      }),
+    );
+    const view = viewOf(item);
+    const decidedEpoch = item[DecisionField.decidedEpoch]?.N;
+    return {
+      view,
+      sources: {
+        createdAt: Number(item[TxField.createdAt]?.N ?? 0),
+        ...(view.decision !== undefined
+          ? {
+              decision: {
+                decision: view.decision,
+                at: Date.parse(view.decidedAt ?? view.createdAt),
+                ...(decidedEpoch !== undefined ? { epoch: Number(decidedEpoch) } : {}),
+                ...(view.decisionReason !== undefined ? { reason: view.decisionReason } : {}),
+              },
+            }
+          : {}),
+        ...(view.completedAt !== undefined && view.status !== 'PENDING'
+          ? { completed: { status: view.status, at: Date.parse(view.completedAt) } }
+          : {}),
+        log: logOf(item),
+        parked: (parked.Items ?? []).map((p) => ({
+          participant: p[ParkedField.participant]?.S ?? '',
+          at: Date.parse(p[ParkedField.parkedAt]?.S ?? view.createdAt),
+          ...(p[ParkedField.error]?.S !== undefined ? { error: p[ParkedField.error]?.S as string } : {}),
+        })),
+      },
+    };
   }
 
   async view(txId: string, options: { consistent?: boolean } = {}): Promise<TransactionView> {
@@ -237,4 +352,48 @@ export function viewOf(item: Item): TransactionView {
     deadline: iso(item[TxField.deadline]?.N),
     recoveries: Number(item[TxField.recoveries]?.N ?? 0),
   };
+}
+
+/** The record's log (`lg`: a list of maps), as the timeline reads it. */
+export function logOf(item: Item): LogEntry[] {
+  return (item[TxField.log]?.L ?? []).map((value) => {
+    const m = value.M ?? {};
+    return {
+      kind: (m.kind?.S ?? 'recovery') as LogEntry['kind'],
+      at: Number(m.at?.N ?? 0),
+      ...(m.epoch?.N !== undefined ? { epoch: Number(m.epoch.N) } : {}),
+      ...(m.participant?.S !== undefined ? { participant: m.participant.S } : {}),
+      ...(m.detail?.S !== undefined ? { detail: m.detail.S } : {}),
+    };
+  });
+}
+
+/** A log entry as one element of `lg`. */
+export function logValue(entry: LogEntry): { M: Item } {
+  return {
+    M: {
+      kind: { S: entry.kind },
+      at: { N: String(entry.at) },
+      ...(entry.epoch !== undefined ? { epoch: { N: String(entry.epoch) } } : {}),
+      ...(entry.participant !== undefined ? { participant: { S: entry.participant } } : {}),
+      ...(entry.detail !== undefined ? { detail: { S: entry.detail } } : {}),
+    },
+  };
+}
+
+function encodeListCursor(key: Item): string {
+  const txId = txIdOfRecordPk(key[KeyAttr.pk]?.S ?? '');
+  return bytesToBase64Url(new TextEncoder().encode(JSON.stringify([txId, key[TxField.createdAt]?.N])));
+}
+
+function decodeListCursor(cursor: string, status: TxStatus): Item {
+  try {
+    const [txId, createdAt] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof txId !== 'string' || !TX_ID.test(txId) || typeof createdAt !== 'string' || !/^\d+$/.test(createdAt)) {
+      throw new Error('foreign cursor');
+    }
+    return { ...txKey(txId), [TxField.listStatus]: { S: status }, [TxField.createdAt]: { N: createdAt } };
+  } catch {
+    throw new ValidationError('cursor', 'not a cursor returned by a listing of transactions');
+  }
 }

@@ -58,6 +58,7 @@ import {
   TX_RECORD_SORT_KEY,
   txRecordPk,
 } from '../../core/tx/record.js';
+import type { PhaseEntry } from '../../core/tx/timeline.js';
 import { type Item, isTransactionCanceled } from '../dynamodb/errors.js';
 import { cryptoEntropy, systemClock } from '../system.js';
 
@@ -152,6 +153,7 @@ function recordOf(item: Item | undefined): StoredRecord | undefined {
     state: item.state.S as ParticipantState,
     epoch: Number(item.epoch?.N ?? 0),
     ...(item.reason?.S ? { reason: item.reason.S } : {}),
+    ...(item.h?.S ? { history: JSON.parse(item.h.S) as PhaseEntry[] } : {}),
     ...(item.payload?.S ? { payload: JSON.parse(item.payload.S) } : {}),
     ...(item.mode?.S ? { mode: item.mode.S } : {}),
     ...(item.transaction?.S ? { transaction: item.transaction.S } : {}),
@@ -268,6 +270,15 @@ export class Participant<P = unknown> {
     state: ParticipantState,
     reason: string | undefined,
   ): TransactWriteItem {
+    const now = this.clock.now();
+    const entry: PhaseEntry = {
+      phase: message.phase,
+      state,
+      epoch: message.epoch,
+      at: now,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    const history = [...(expected?.history ?? []), entry];
     const item: Item = {
       ...key,
       txId: { S: message.txId },
@@ -278,8 +289,10 @@ export class Participant<P = unknown> {
       epoch: { N: String(Math.max(message.epoch, expected?.epoch ?? 0)) },
       // Kept so that an in-doubt participant can finish the phase without a message (T3).
       payload: { S: JSON.stringify(message.payload ?? null) },
-      updatedAt: { N: String(this.clock.now()) },
+      updatedAt: { N: String(now) },
       ...(reason !== undefined ? { reason: { S: reason } } : {}),
+      // The phases applied so far (the timeline): a few dozen bytes per phase, written with the phase.
+      h: { S: JSON.stringify(history) },
     };
     return {
       Put: {

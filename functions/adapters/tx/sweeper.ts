@@ -21,6 +21,7 @@
 import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock.js';
+import { ConflictError, ContentionError, NotFoundError, quote } from '../../core/errors.js';
 import { Decision, type ExecutionInput } from '../../core/tx/asl.js';
 import { TxEngine, transactionBudgetSeconds } from '../../core/tx/definition.js';
 import {
@@ -44,12 +45,14 @@ import {
   OPEN_BUCKETS,
   OPEN_INDEX,
   openBucketName,
+  PARKED_PK,
+  ParkedField,
   TxField,
   txIdOfRecordPk,
 } from '../../core/tx/record.js';
 import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors.js';
 import { systemClock } from '../system.js';
-import { executionArn, executionName, type RegisteredStateMachine, txKey } from './coordinator.js';
+import { executionArn, executionName, logValue, openBucket, type RegisteredStateMachine, txKey } from './coordinator.js';
 
 export interface SweeperOptions {
   readonly dynamodb: DynamoDBClient;
@@ -230,8 +233,12 @@ export class Sweeper {
       ':dl': { N: String(now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.recoveryGraceMs ?? 5_000)) },
       ':one': { N: '1' },
     };
-    // `dl` keys the open index; `deadline` is what the transaction's view shows.
-    const raiseEpoch = `${TxField.epoch} = :next, ${TxField.openDeadline} = :dl, ${TxField.deadline} = :dl`;
+    values[':log'] = {
+      L: [logValue({ kind: 'recovery', at: now, epoch: epoch + 1, detail: `by ${lease.holder} at fence ${lease.fence}` })],
+    };
+    values[':none'] = { L: [] };
+    // `dl` keys the open index; `deadline` is what the transaction's view shows; `lg` the timeline's log.
+    const raiseEpoch = `${TxField.epoch} = :next, ${TxField.openDeadline} = :dl, ${TxField.deadline} = :dl, ${APPEND_LOG}`;
     let update = `SET ${raiseEpoch} ADD ${TxField.recoveries} :one`;
     let condition = `${TxField.epoch} = :epoch`;
     if (recorded) {
@@ -272,6 +279,111 @@ export class Sweeper {
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'fenced-out';
       return undefined; // the coordinator or another recovery moved first; next round re-reads
     }
+    await this.startRecoveryRun(machine, txId, tx, epoch);
+    return { decision, presumed: recorded === undefined };
+  }
+
+  /**
+   * Operator action (POST /v1/transactions/{id}/retry): a STUCK transaction's parked compensations
+   * are tried again by a recovery run at the next epoch, fenced as `recover` is (E1: the write
+   * carries a ConditionCheck on this sweeper's lease and fence; T4: the epoch is raised by a write
+   * conditional on the epoch read, so two retries at once start one run). The same transaction
+   * reopens the record (status PENDING again, back in the open index with a fresh deadline, so the
+   * sweeper recovers the retry if it dies), deletes the parked items (the run parks again whatever
+   * still fails, T5) and copies them into the record's log, so the timeline keeps them.
+   *
+   * Throws NotFoundError for an unknown id, ConflictError when the transaction is not STUCK,
+   * ContentionError (retry later) when another holder leads this sweeper's role.
+   */
+  async retryStuck(txId: string): Promise<{ txId: string; status: 'PENDING'; epoch: number }> {
+    const { Item: tx } = await this.options.dynamodb.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: txKey(txId), ConsistentRead: true }),
+    );
+    if (!tx) throw new NotFoundError(`no transaction ${JSON.stringify(txId)}`);
+    const status = tx[TxField.status]?.S;
+    if (status !== 'STUCK') throw new ConflictError(`transaction ${JSON.stringify(txId)} is ${status}, not STUCK: nothing is parked`);
+    const machine = this.options.stateMachines[tx[TxField.type]?.S ?? ''];
+    if (!machine)
+      throw new ConflictError(`transaction ${JSON.stringify(txId)} is of type ${quote(tx[TxField.type]?.S)}, not deployed here`);
+    const lease = await this.lead();
+    if (!lease) throw new ContentionError(`another holder leads the ${quote(this.role)} role; retry in a few seconds`);
+    const now = this.clock.now();
+    const epoch = Number(tx[TxField.epoch]?.N ?? 1);
+    const { Items: parked = [] } = await this.options.dynamodb.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        KeyConditionExpression: `${KeyAttr.pk} = :pk AND begins_with(${KeyAttr.sk}, :prefix)`,
+        ExpressionAttributeValues: { ':pk': { S: PARKED_PK }, ':prefix': { S: `${txId}#` } },
+        ConsistentRead: true,
+      }),
+    );
+    const log = [
+      ...parked.map((p) =>
+        logValue({
+          kind: 'parked',
+          at: Date.parse(p[ParkedField.parkedAt]?.S ?? '') || now,
+          participant: p[ParkedField.participant]?.S ?? '',
+          ...(p[ParkedField.error]?.S !== undefined ? { detail: p[ParkedField.error]?.S as string } : {}),
+        }),
+      ),
+      logValue({ kind: 'retry', at: now, epoch: epoch + 1, detail: `operator retry by ${lease.holder} at fence ${lease.fence}` }),
+    ];
+    const deadline = now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.recoveryGraceMs ?? 5_000);
+    const leaseGuard = renderElectionGuard(heldBy(lease, now));
+    try {
+      await this.options.dynamodb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.options.tableName,
+                Key: leaseKey(this.role),
+                ConditionExpression: leaseGuard.condition,
+                ExpressionAttributeNames: LEASE_NAMES,
+                ExpressionAttributeValues: leaseGuard.values,
+              },
+            },
+            {
+              Update: {
+                TableName: this.options.tableName,
+                Key: txKey(txId),
+                UpdateExpression: `SET #status = :pending, ${TxField.listStatus} = :pending, ${TxField.epoch} = :next, ${TxField.openBucket} = :ob, ${TxField.openDeadline} = :dl, ${TxField.deadline} = :dl, ${APPEND_LOG} REMOVE ${TxField.completedAt} ADD ${TxField.recoveries} :one`,
+                ConditionExpression: `#status = :stuck AND ${TxField.epoch} = :epoch`,
+                ExpressionAttributeNames: { '#status': TxField.status },
+                ExpressionAttributeValues: {
+                  ':pending': { S: 'PENDING' },
+                  ':stuck': { S: 'STUCK' },
+                  ':epoch': { N: String(epoch) },
+                  ':next': { N: String(epoch + 1) },
+                  ':ob': { S: openBucket(txId) },
+                  ':dl': { N: String(deadline) },
+                  ':one': { N: '1' },
+                  ':log': { L: log },
+                  ':none': { L: [] },
+                },
+              },
+            },
+            ...parked.map((p) => ({
+              Delete: { TableName: this.options.tableName, Key: { [KeyAttr.pk]: p[KeyAttr.pk], [KeyAttr.sk]: p[KeyAttr.sk] } as Item },
+            })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+        this.lease = undefined;
+        throw new ContentionError(`the ${quote(this.role)} lease moved to another holder; retry in a few seconds`);
+      }
+      throw new ConflictError(`transaction ${JSON.stringify(txId)} changed while it was being retried (another retry?)`);
+    }
+    await this.startRecoveryRun(machine, txId, tx, epoch);
+    return { txId, status: 'PENDING', epoch: epoch + 1 };
+  }
+
+  /** Stops the run of `epoch` (standard engine) and starts the recovery run at `epoch + 1`. */
+  private async startRecoveryRun(machine: RegisteredStateMachine, txId: string, tx: Item, epoch: number): Promise<void> {
     const input = JSON.parse(tx[TxField.input]?.S ?? '{}') as ExecutionInput;
     if (machine.definition.engine === TxEngine.Standard) {
       const previous = executionArn(machine.stateMachineArn, executionName(txId, epoch));
@@ -298,6 +410,8 @@ export class Sweeper {
     } catch (error) {
       if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
     }
-    return { decision, presumed: recorded === undefined };
   }
 }
+
+/** Appends `:log` to the record's log (`:none` starts it). */
+const APPEND_LOG = `${TxField.log} = list_append(if_not_exists(${TxField.log}, :none), :log)`;

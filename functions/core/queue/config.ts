@@ -21,6 +21,8 @@ export const QueueLimits = {
   maxOutboxBatch: 25,
   maxConsumeConcurrency: 1_000,
   maxDeadLetterPage: 100,
+  maxPeekPage: 100,
+  maxQueuePage: 100,
   maxRedrive: 10_000,
   maxRedrivePerSecond: 1_000,
 } as const;
@@ -70,15 +72,39 @@ export const queueConfigPatchSchema = z
   .strict();
 export type QueueConfigPatch = z.infer<typeof queueConfigPatchSchema>;
 
+/**
+ * What a message body's text is (docs/queue.md "Bodies"). A body is always stored and handed to a
+ * library consumer as text; `application/json` marks text that is one JSON value, which the HTTP
+ * API returns parsed. Left out: plain text (no marker is stored, nothing is billed for it).
+ */
+export const ContentType = { Text: 'text/plain', Json: 'application/json' } as const;
+export type ContentType = (typeof ContentType)[keyof typeof ContentType];
+
 export const sendInputSchema = z
   .object({
     body: z.string(),
+    /** `application/json`: `body` is JSON text (checked: it must parse). @default 'text/plain' */
+    contentType: z.enum([ContentType.Text, ContentType.Json]).optional(),
     groupId: sqsId(QueueLimits.maxGroupIdLength).optional(),
     dedupId: sqsId(QueueLimits.maxDedupIdLength).optional(),
     delaySeconds: int(0, QueueLimits.maxDelaySeconds).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((message, context) => {
+    if (message.contentType === ContentType.Json && !isJsonText(message.body)) {
+      context.addIssue({ code: 'custom', path: ['body'], message: 'is not JSON text, as contentType application/json says it is' });
+    }
+  });
 export type SendInput = z.infer<typeof sendInputSchema>;
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const receiveInputSchema = z
   .object({
@@ -103,6 +129,31 @@ export const listDeadLettersInputSchema = z
   })
   .strict();
 export type ListDeadLettersInput = z.infer<typeof listDeadLettersInputSchema>;
+
+const messageStates = ['visible', 'in-flight', 'delayed'] as const;
+
+export const peekInputSchema = z
+  .object({
+    state: z.enum(messageStates),
+    limit: int(1, QueueLimits.maxPeekPage).optional(),
+    /** The `nextCursor` of the previous page (of the same `state`). */
+    cursor: z.string().min(1).optional(),
+    consistency: consistency.optional(),
+  })
+  .strict();
+export type PeekInput = z.infer<typeof peekInputSchema>;
+
+export const listQueuesInputSchema = z
+  .object({
+    limit: int(1, QueueLimits.maxQueuePage).optional(),
+    cursor: z.string().min(1).optional(),
+    consistency: consistency.optional(),
+  })
+  .strict();
+export type ListQueuesInput = z.infer<typeof listQueuesInputSchema>;
+
+/** A message id as the queue hands them out (base64url; tests may use readable ones). */
+export const messageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must match [A-Za-z0-9_-]{1,128}');
 
 export const redriveInputSchema = z
   .object({
@@ -157,4 +208,7 @@ export const QueueSchemas = {
   stats: statsInputSchema,
   listDeadLetters: listDeadLettersInputSchema,
   redrive: redriveInputSchema,
+  peek: peekInputSchema,
+  listQueues: listQueuesInputSchema,
+  messageId: messageIdSchema,
 } as const;

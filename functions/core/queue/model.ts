@@ -5,7 +5,18 @@
  * (testing/queue-conformance.ts). The HTTP API, `consume` and the operators' tools depend on this,
  * not on a class. The transactional outbox (Q7) is a DynamoDB extension, outside the port.
  */
-import type { ListDeadLettersInput, QueueConfig, QueueConfigPatch, ReceiveInput, RedriveInput, SendInput, StatsInput } from './config.js';
+import type {
+  ContentType,
+  ListDeadLettersInput,
+  ListQueuesInput,
+  PeekInput,
+  QueueConfig,
+  QueueConfigPatch,
+  ReceiveInput,
+  RedriveInput,
+  SendInput,
+  StatsInput,
+} from './config.js';
 import type { LeaseLost } from './errors.js';
 
 export interface SendResult {
@@ -19,7 +30,10 @@ export type BatchSendResult = ({ readonly ok: true } & SendResult) | { readonly 
 
 export interface ReceivedMessage {
   readonly messageId: string;
+  /** The text sent; JSON text when `contentType` is `application/json` (docs/queue.md "Bodies"). */
   readonly body: string;
+  /** Present when the sender marked the body as JSON (the HTTP API does for any non-string value). */
+  readonly contentType?: typeof ContentType.Json;
   /** Opaque; ack, nack and extend take it. Only the current lease's receipt is accepted (Q2). */
   readonly receipt: string;
   /** Deliveries so far, this one included. */
@@ -61,6 +75,7 @@ export interface QueueStats {
 export interface DeadLetter {
   readonly messageId: string;
   readonly body: string;
+  readonly contentType?: typeof ContentType.Json;
   readonly groupId?: string;
   readonly receiveCount: number;
   readonly sentAt: number;
@@ -72,6 +87,44 @@ export interface DeadLetterPage {
   /** Oldest first. */
   readonly deadLetters: readonly DeadLetter[];
   /** Pass as `cursor` for the next page; absent on the last one. */
+  readonly nextCursor?: string;
+}
+
+/** Where a stored message stands, as a peek sees it at its clock. */
+export const MessageState = { Visible: 'visible', InFlight: 'in-flight', Delayed: 'delayed' } as const;
+export type MessageState = (typeof MessageState)[keyof typeof MessageState];
+
+/**
+ * A stored message as an operator sees it: never its receipt (a peek leases nothing and hands out
+ * nothing that could ack). `leaseUntil` and `fence` are given for an in-flight one: who holds it
+ * is known by its fence, and until when.
+ */
+export interface PeekedMessage {
+  readonly messageId: string;
+  readonly state: MessageState;
+  readonly body: string;
+  readonly contentType?: typeof ContentType.Json;
+  readonly groupId?: string;
+  /** Deliveries so far (0: never received). */
+  readonly receiveCount: number;
+  readonly sentAt: number;
+  /** When it becomes (or became) receivable: for a delayed message, the end of its delay. */
+  readonly visibleAt: number;
+  /** In flight only: when the current lease ends. */
+  readonly leaseUntil?: number;
+  /** In flight only: the current lease's fencing token. */
+  readonly fence?: number;
+}
+
+export interface PeekPage {
+  /** In storage order (standard queues: by the instant each became available; FIFO: by group, then sequence). */
+  readonly messages: readonly PeekedMessage[];
+  readonly nextCursor?: string;
+}
+
+export interface QueuePage {
+  /** Queue names in name order. */
+  readonly queues: readonly string[];
   readonly nextCursor?: string;
 }
 
@@ -110,6 +163,17 @@ export interface Queue {
   /** Moves dead letters back, oldest first, rate- and time-limited; a rerun resumes. */
   redrive(options?: RedriveInput): Promise<RedriveResult>;
   /**
+   * The messages in `state`, a page at a time. Leases nothing and changes nothing: what it shows
+   * may have moved by the time it is read (a listing, never a guard).
+   */
+  peek(input: PeekInput): Promise<PeekPage>;
+  /** One dead letter, or undefined. */
+  getDeadLetter(messageId: string): Promise<DeadLetter | undefined>;
+  /** Deletes one dead letter for good; false when there was none by that id. */
+  deleteDeadLetter(messageId: string): Promise<boolean>;
+  /** Moves one dead letter back into the queue (as `redrive` moves each); false when there was none by that id. */
+  redriveDeadLetter(messageId: string): Promise<boolean>;
+  /**
    * A scheduling hint for workers (optional): this handle lost lease races to other receivers
    * lately, so overlapping its own receives would mostly add races.
    */
@@ -119,6 +183,11 @@ export interface Queue {
 /** One queue object per name, created on first use. */
 export interface Queues {
   queue(name: string): Queue;
+  /**
+   * The queues that exist: every queue used (sent to, received from, redriven) or configured,
+   * in name order, a page at a time.
+   */
+  list(input?: ListQueuesInput): Promise<QueuePage>;
 }
 
 export interface ConsumeOptions {

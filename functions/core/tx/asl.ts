@@ -243,7 +243,8 @@ function markStatus(table: string, status: TxStatus, next: string | undefined): 
       TableName: table,
       Key: txKey,
       // Removing `ob` takes the record out of the sweeper's index of open transactions.
-      UpdateExpression: `SET #status = :s, ${TxField.completedAt} = :t REMOVE ${TxField.openBucket}`,
+      // `ls` keys the by-status index: it moves with the status.
+      UpdateExpression: `SET #status = :s, ${TxField.listStatus} = :s, ${TxField.completedAt} = :t REMOVE ${TxField.openBucket}`,
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': TxField.status },
       ExpressionAttributeValues: { ':s': { S: status }, ':t': { 'S.$': '$$.State.EnteredTime' }, ':pending': { S: TxStatus.Pending } },

@@ -6,7 +6,7 @@
  * Used by the benchmark because emulators' execution histories are incomplete (MiniStack records
  * no events inside Parallel branches).
  */
-import { type TransactionDefinition, TxMode } from './definition.js';
+import { TxMode } from './modes.js';
 
 export type ExecutionPath =
   /** 2PC where everyone voted YES, or a saga whose actions all succeeded. */
@@ -16,7 +16,11 @@ export type ExecutionPath =
   /** A saga whose action at `failedAt` (0-based) failed. */
   | { readonly kind: 'saga-abort'; readonly failedAt: number };
 
-export function stateTransitions(definition: TransactionDefinition, path: ExecutionPath): number {
+/** Only the definition's mode and how many participants it has decide the count. */
+export function stateTransitions(
+  definition: { readonly mode: TxMode; readonly participants: readonly unknown[] },
+  path: ExecutionPath,
+): number {
   const n = definition.participants.length;
   if (definition.mode === TxMode.TwoPhaseCommit) {
     // Route, Prepare, n prepares, Decide, Commit|Abort, n phase-two tasks, Mark, Done.

@@ -1,25 +1,13 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { TxEngine, TxMode } from './modes.js';
 
 /**
  * A transaction type: its participants and, per participant, the time it may take and how its
  * transport is retried. One definition drives the state machine (asl.ts) and the workers
  * (adapters/tx/participant.ts), which register handlers under the participant names.
  */
-export const TxMode = { TwoPhaseCommit: '2pc', Saga: 'saga' } as const;
-export type TxMode = (typeof TxMode)[keyof typeof TxMode];
-
-/**
- * Which Step Functions workflow type coordinates the transaction (DESIGN.md "Coordinator engines").
- * - `standard`: participants behind SQS queues answer task tokens; phases may wait long (holds of
- *   hours); $25 per million state transitions, exactly-once executions.
- * - `express`: participants are Lambda functions invoked synchronously (request/response); the
- *   whole execution must end within 5 minutes; billed per request and duration, no transitions;
- *   at-least-once executions (a duplicate run is harmless: the decision is one conditional write
- *   and every phase is idempotent per transaction, participant and epoch).
- */
-export const TxEngine = { Standard: 'standard', Express: 'express' } as const;
-export type TxEngine = (typeof TxEngine)[keyof typeof TxEngine];
+export { TxEngine, TxMode } from './modes.js';
 
 /** An Express execution ends after 5 minutes, whatever it was doing (AWS Step Functions quotas). */
 export const EXPRESS_EXECUTION_LIMIT_SECONDS = 300;

@@ -5,6 +5,8 @@
  * handler's own writes, conditional on the record it loaded. So each phase applies at most once
  * per (transaction, participant), whatever the duplicates, delays and replays (T4).
  */
+import type { PhaseEntry } from './timeline.js';
+
 export const Phase = {
   Prepare: 'prepare',
   Commit: 'commit',
@@ -29,6 +31,8 @@ export interface ParticipantRecord {
   /** The attempt epoch of the message that last changed the record. */
   readonly epoch: number;
   readonly reason?: string;
+  /** The phases applied, oldest first (the transaction's timeline, core/tx/timeline.ts). Records written before it existed have none. */
+  readonly history?: readonly PhaseEntry[];
 }
 
 export interface CoordinatorMessage {

@@ -14,7 +14,11 @@
  * | participant record     | `TXP#<bucket>`      | `<txId>#<participant>` | Participant, with the phase's own writes |
  *
  * While a transaction is open its record carries `ob`/`dl`, the keys of the sparse `open` index
- * the sweeper queries; marking the final status removes `ob`.
+ * the sweeper queries; marking the final status removes `ob`. Every record carries `ls` (its status)
+ * and `createdAt`, the keys of the `by-status` index that lists transactions newest first; the
+ * status marks set `ls` with `status`. `lg` is the record's log of what happened to it besides its
+ * own run (recoveries, operator retries, the parkings a retry cleared), and each participant
+ * record keeps `h`, the history of the phases it applied (core/tx/timeline.ts reads both).
  */
 
 export const TX_RECORD_PREFIX = 'TX#';
@@ -45,6 +49,10 @@ export const TxField = {
   startNonce: 'startNonce',
   completedAt: 'completedAt',
   recoveries: 'recoveries',
+  /** The `by-status` index's partition key: the status, kept equal to `status` by every status write. */
+  listStatus: 'ls',
+  /** Recoveries and operator retries, in order (a list of maps: LogEntry, core/tx/timeline.ts). */
+  log: 'lg',
 } as const;
 
 /**
@@ -83,10 +91,14 @@ export const txRecordPk = (txId: string): string => `${TX_RECORD_PREFIX}${txId}`
 export const txIdOfRecordPk = (pk: string): string => (pk.startsWith(TX_RECORD_PREFIX) ? pk.slice(TX_RECORD_PREFIX.length) : pk);
 
 export const OPEN_INDEX = 'open';
+/** Lists transactions by status, newest first (keys: `ls`, `createdAt`; KEYS_ONLY). */
+export const STATUS_INDEX = 'by-status';
 export const OPEN_BUCKETS = 8;
 export const openBucketName = (bucket: number): string => `OPEN#${bucket}`;
 
 export const PARKED_PK = 'PARKED';
+/** A parked compensation's attributes (asl.ts writes them). */
+export const ParkedField = { txId: 'txId', participant: 'participant', error: 'error', parkedAt: 'parkedAt' } as const;
 export const parkedSk = (txId: string, participant: string): string => `${txId}#${participant}`;
 
 export const leasePk = (role: string): string => `LEASE#${role}`;

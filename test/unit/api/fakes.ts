@@ -5,9 +5,9 @@
  */
 import type { Queue, Queues } from 'concord-aws/queue';
 import { FakeClock, type InMemoryQueue, InMemoryQueues, seededEntropy } from 'concord-aws/testing';
-import type { ExecutionInput, ParticipantRecord, TransactionView, TxStatus } from 'concord-aws/tx';
+import type { ExecutionInput, LogEntry, ParticipantRecord, TransactionView, TxStatus } from 'concord-aws/tx';
 import type { ApiDeps, ApiLogger } from '../../../functions/api/app.js';
-import type { CoordinatorPort, ParticipantPort } from '../../../functions/api/ports.js';
+import type { CoordinatorPort, OperatorPort, ParticipantPort } from '../../../functions/api/ports.js';
 import type { Account } from '../../../functions/bank/bank.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../functions/core/errors.js';
 
@@ -66,7 +66,17 @@ class RecordingQueue {
   }
 }
 
-const WRITES = new Set<keyof Queue>(['send', 'sendBatch', 'ack', 'nack', 'extend', 'configure', 'redrive']);
+const WRITES = new Set<keyof Queue>([
+  'send',
+  'sendBatch',
+  'ack',
+  'nack',
+  'extend',
+  'configure',
+  'redrive',
+  'deleteDeadLetter',
+  'redriveDeadLetter',
+]);
 
 export class RecordingQueues implements Queues {
   fault: unknown;
@@ -91,6 +101,11 @@ export class RecordingQueues implements Queues {
   queue(name: string): Queue {
     if (this.fault !== undefined) throw this.fault;
     return this.of(name).port;
+  }
+
+  async list(input?: Parameters<Queues['list']>[0]) {
+    if (this.fault !== undefined) throw this.fault;
+    return this.queues.list(input);
   }
 
   /** Writes across every queue. */
@@ -142,6 +157,38 @@ export class FakeCoordinator extends Faulty implements CoordinatorPort {
     return tx.view;
   }
 
+  /** Newest first, by the fake clock's createdAt (ties: later started first), `limit` per page, cursor = index. */
+  async list(input: { status: TxStatus; limit?: number; cursor?: string }) {
+    this.checkFault();
+    const all = [...this.transactions.values()]
+      .map((t) => t.view)
+      .filter((v) => v.status === input.status)
+      .reverse()
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    const start = input.cursor === undefined ? 0 : Number(input.cursor.replace(/^i/, ''));
+    if (!Number.isInteger(start)) throw new ValidationError('cursor', 'not a cursor returned by a listing of transactions');
+    const limit = input.limit ?? 25;
+    const page = all.slice(start, start + limit);
+    return { transactions: page, ...(start + limit < all.length ? { nextCursor: `i${start + limit}` } : {}) };
+  }
+
+  /** What the timeline is built from: the view's own times, plus `log` and `parked` set by tests. */
+  readonly logs = new Map<string, LogEntry[]>();
+  readonly parked = new Map<string, Array<{ participant: string; at: number; error?: string }>>();
+  async timelineSources(txId: string) {
+    const view = await this.view(txId);
+    return {
+      view,
+      sources: {
+        createdAt: Date.parse(view.createdAt),
+        ...(view.decision !== undefined ? { decision: { decision: view.decision, at: Date.parse(view.decidedAt ?? view.createdAt) } } : {}),
+        ...(view.completedAt !== undefined ? { completed: { status: view.status, at: Date.parse(view.completedAt) } } : {}),
+        log: this.logs.get(txId) ?? [],
+        parked: this.parked.get(txId) ?? [],
+      },
+    };
+  }
+
   /** Test helper: what the state machine would have written. */
   finish(txId: string, status: TxStatus, decision?: { decision: 'COMMIT' | 'ABORT'; decisionReason: string }) {
     const tx = this.transactions.get(txId);
@@ -153,6 +200,20 @@ export class FakeCoordinator extends Faulty implements CoordinatorPort {
       ...(decision ? { decidedAt: tx.view.createdAt } : {}),
       ...(status !== 'PENDING' ? { completedAt: tx.view.createdAt } : {}),
     };
+  }
+}
+
+/** The operator's retry as the Sweeper does it: STUCK -> PENDING at the next epoch, 409 otherwise. */
+export class FakeOperator implements OperatorPort {
+  readonly retried: string[] = [];
+  constructor(private readonly coordinator: FakeCoordinator) {}
+  async retryStuck(txId: string) {
+    const tx = this.coordinator.transactions.get(txId);
+    if (!tx) throw new NotFoundError(`no transaction ${JSON.stringify(txId)}`);
+    if (tx.view.status !== 'STUCK') throw new ConflictError(`transaction ${JSON.stringify(txId)} is ${tx.view.status}, not STUCK`);
+    this.retried.push(txId);
+    tx.view = { ...tx.view, status: 'PENDING', epoch: tx.view.epoch + 1 };
+    return { txId, status: 'PENDING' as const, epoch: tx.view.epoch };
   }
 }
 
@@ -205,15 +266,17 @@ export function fakeWorld() {
   const bankA = { bank: new FakeBank(), participant: new FakeParticipant(), queueUrl: 'https://sqs.test/000/bank-a' };
   const bankB = { bank: new FakeBank(), participant: new FakeParticipant(), queueUrl: 'https://sqs.test/000/bank-b' };
   const logger = new RecordingLogger();
+  const operator = new FakeOperator(coordinator);
   let ids = 0;
   const deps: ApiDeps = {
     queues,
     coordinator,
+    operator,
     banks: { 'bank-a': bankA, 'bank-b': bankB },
     transferTypes: TRANSFER_TYPES,
     newId: () => `id-${++ids}`,
     logger,
   };
   const writes = () => queues.writes + coordinator.writes + bankA.bank.writes + bankB.bank.writes;
-  return { clock, queues, coordinator, bankA, bankB, logger, deps, writes };
+  return { clock, queues, coordinator, operator, bankA, bankB, logger, deps, writes };
 }

@@ -42,6 +42,18 @@ function acceptingDeps() {
     stats: record('stats', { visible: 0, inFlight: 0, delayed: 0, deadLettered: 0, oldestAgeSeconds: 0, consistency: 'eventual' as const }),
     listDeadLetters: record('listDeadLetters', { deadLetters: [] }),
     redrive: record('redrive', { redriven: 0, remaining: false }),
+    peek: record('peek', { messages: [] }),
+    getDeadLetter: record('getDeadLetter', {
+      messageId: 'm1',
+      body: '{"a":1}',
+      contentType: 'application/json' as const,
+      receiveCount: 5,
+      sentAt: 0,
+      deadLetteredAt: 0,
+      reason: 'maxReceiveCount exceeded',
+    }),
+    deleteDeadLetter: record('deleteDeadLetter', true),
+    redriveDeadLetter: record('redriveDeadLetter', true),
   };
   const view: TransactionView = {
     txId: 't1',
@@ -60,8 +72,14 @@ function acceptingDeps() {
     queueUrl: 'https://sqs.test/q',
   });
   const deps: ApiDeps = {
-    queues: { queue: () => queue },
-    coordinator: { start: record('start', { txId: 't1', status: 'PENDING' as const, duplicate: false }), view: record('view', view) },
+    queues: { queue: () => queue, list: record('list', { queues: ['q'] }) },
+    coordinator: {
+      start: record('start', { txId: 't1', status: 'PENDING' as const, duplicate: false }),
+      view: record('view', view),
+      list: record('list', { transactions: [view] }),
+      timelineSources: record('timelineSources', { view, sources: { createdAt: 0, log: [], parked: [] } }),
+    },
+    operator: { retryStuck: record('retryStuck', { txId: 't1', status: 'PENDING' as const, epoch: 2 }) },
     banks: { 'bank-a': bank(), 'bank-b': bank() },
     transferTypes: TRANSFER_TYPES,
     // Any body the schema accepts must be accepted: express transfers too.
@@ -122,6 +140,14 @@ describe('GET /v1/openapi.json', () => {
         'GET /v1/queues/:queue/dead-letters',
         'POST /v1/queues/:queue/dead-letters/redrive',
         'PUT /v1/queues/:queue',
+        'GET /v1/queues',
+        'GET /v1/queues/:queue/messages',
+        'GET /v1/queues/:queue/dead-letters/:messageId',
+        'DELETE /v1/queues/:queue/dead-letters/:messageId',
+        'POST /v1/queues/:queue/dead-letters/:messageId/redrive',
+        'GET /v1/transactions',
+        'GET /v1/transactions/:id/timeline',
+        'POST /v1/transactions/:id/retry',
         'POST /v1/accounts',
         'GET /v1/accounts/:bank/:id',
         'POST /v1/transfers',

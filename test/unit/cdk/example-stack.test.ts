@@ -2,7 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../../cdk/constructs/index.js';
+import { API_ROUTES, CONSOLE_ROUTES } from '../../../cdk/constructs/index.js';
 import { ConcordExampleStack } from '../../../cdk/stacks/example-stack.js';
 import { acknowledgeReviewedFindings } from '../../../cdk/stacks/nag-acknowledgements.js';
 
@@ -87,12 +87,15 @@ describe('ConcordExampleStack', () => {
     template.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: Match.anyValue() });
   });
 
-  it('declares every documented route plus a $default catch-all, authorized by IAM', () => {
+  it('declares every documented route plus a $default catch-all, authorized by IAM; only the console page is public', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => (r as { Properties: { RouteKey: string; AuthorizationType?: string } }).Properties,
     );
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual([...API_ROUTES, '$default'].sort());
-    expect(routes.every((r) => r.AuthorizationType === 'AWS_IAM')).toBe(true);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([...API_ROUTES, ...CONSOLE_ROUTES, '$default'].sort());
+    const isConsole = (key: string) => (CONSOLE_ROUTES as readonly string[]).includes(key);
+    expect(routes.filter((r) => !isConsole(r.RouteKey)).every((r) => r.AuthorizationType === 'AWS_IAM')).toBe(true);
+    // The page, script and style: static, no data; what they fetch from /v1 is authorized as above.
+    expect(routes.filter((r) => isConsole(r.RouteKey)).map((r) => r.AuthorizationType ?? 'NONE')).toEqual(['NONE', 'NONE']);
   });
 
   it('lets the sweeper start and stop executions, never send participant messages', () => {

@@ -1,13 +1,19 @@
-import { describeQueueConformance, FakeClock, InMemoryQueue } from 'concord-aws/testing';
+import { describeQueueConformance, FakeClock, InMemoryQueue, InMemoryQueues } from 'concord-aws/testing';
 import { describe, expect, it } from 'vitest';
 
 describeQueueConformance({ describe, it, expect }, 'InMemoryQueue', () => {
   const clock = new FakeClock();
+  const queues = new InMemoryQueues({ clock });
   let n = 0;
   return {
-    queue: async (config) => new InMemoryQueue(`conformance-${n++}`, { clock, ...(config ? { config } : {}) }),
+    queue: async (config) => {
+      const queue = queues.queue(`conformance-${n++}`);
+      if (config) await queue.configure(config);
+      return queue;
+    },
     anotherHandle: (queue) => queue,
     advance: (ms) => clock.advance(ms),
+    listQueues: (input) => queues.list(input),
   };
 });
 

@@ -1,14 +1,16 @@
 /**
  * A queue's configuration item: read through a short per-process cache, created with the defaults
  * on first use by a sender or receiver (so that a later PUT cannot flip `fifo` under messages
- * already written), and changed by compare-and-set on its version.
+ * already written), and changed by compare-and-set on its version. Every write of it also writes
+ * the queue's directory entry in the same transaction (layout.ts), so that a queue that exists is
+ * listed: a queue's first use costs 2 WRU more (a two-item transaction), its configuration the same.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, type Put, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../../core/clock.js';
 import { HashRing } from '../../../core/hashing.js';
 import { applyConfigPatch, type QueueConfig, type QueueConfigPatch, QueueDefaults, resolveConfig } from '../../../core/queue/config.js';
 import { RetryPolicies } from '../../../core/queue/policies.js';
-import { type Item, isConditionalCheckFailed } from '../errors.js';
+import { cancellationReasons, type Item, isTransactionCanceled, isTransactionConflict } from '../errors.js';
 import { ExpressionValues } from '../expressions.js';
 import { Attr, Keys, num, readNumber } from './layout.js';
 
@@ -71,15 +73,13 @@ export class ConfigStore {
     );
     if (!item && create) {
       try {
-        await this.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: configItem(this.queue, QueueDefaults, 1),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+        await this.writeConfig({
+          TableName: this.tableName,
+          Item: configItem(this.queue, QueueDefaults, 1),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
+        if (!isConfigConditionFailed(error)) throw error;
       }
       return this.load(false, true);
     }
@@ -97,19 +97,34 @@ export class ConfigStore {
       const values = new ExpressionValues();
       const condition = current.exists ? `${Attr.version} = ${values.add(num(current.version))}` : 'attribute_not_exists(pk)';
       try {
-        await this.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: configItem(this.queue, next, current.version + 1),
-            ConditionExpression: condition,
-            ExpressionAttributeValues: values.attributeValues,
-          }),
-        );
+        await this.writeConfig({
+          TableName: this.tableName,
+          Item: configItem(this.queue, next, current.version + 1),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values.attributeValues,
+        });
         this.loaded = undefined;
         return next;
       } catch (error) {
-        if (!isConditionalCheckFailed(error) || attempt >= RetryPolicies.configure.attempts) throw error;
+        if (!isConfigConditionFailed(error) || attempt >= RetryPolicies.configure.attempts) throw error;
       }
     }
   }
+
+  /** The config put and the queue's directory entry, together (a retried transaction repeats both: idempotent). */
+  private async writeConfig(put: Put): Promise<void> {
+    await this.dynamodb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Put: put }, { Put: { TableName: this.tableName, Item: Keys.directoryEntry(this.queue) } }],
+      }),
+    );
+  }
+}
+
+/**
+ * The config put's own condition failed (another writer came first; the directory put has none),
+ * or the transaction lost to a concurrent one (nothing applied): read again and go on.
+ */
+function isConfigConditionFailed(error: unknown): boolean {
+  return (isTransactionCanceled(error) && cancellationReasons(error)[0]?.Code === 'ConditionalCheckFailed') || isTransactionConflict(error);
 }

@@ -3,15 +3,15 @@
  * them back, rate- and time-limited. Each move is one transaction (delete from the DLQ + put into
  * the queue, by the mode), so a crash loses nothing and a rerun resumes where the last one stopped.
  */
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { bytesToBase64Url } from '../../../core/encoding.js';
 import { ValidationError } from '../../../core/errors.js';
 import { type ListDeadLettersInput, RedriveDefaults, type RedriveInput } from '../../../core/queue/config.js';
 import type { DeadLetter, DeadLetterPage, RedriveResult } from '../../../core/queue/model.js';
-import type { Item } from '../errors.js';
+import { type Item, isConditionalCheckFailed } from '../errors.js';
 import type { LoadedConfig } from './config-store.js';
 import type { QueueContext } from './context.js';
-import { Attr, Keys, readNumber, readString, str } from './layout.js';
+import { Attr, contentTypeOf, Keys, readNumber, readString, str } from './layout.js';
 import type { DeliveryMode } from './mode.js';
 
 /** Moves per page of a redrive. */
@@ -22,6 +22,7 @@ export async function deadLetterOf(ctx: QueueContext, item: Item): Promise<DeadL
   return {
     messageId: readString(item, Attr.messageId) as string,
     body: await ctx.deps.bodies.decode(item),
+    ...contentTypeOf(item),
     ...(groupId !== undefined ? { groupId } : {}),
     receiveCount: readNumber(item, Attr.receiveCount) ?? 0,
     sentAt: readNumber(item, Attr.sentAt) ?? 0,
@@ -84,6 +85,56 @@ export async function redrive(ctx: QueueContext, mode: DeliveryMode, loaded: Loa
     if (!startKey) return { redriven, remaining: false };
   }
   return { redriven, remaining: true };
+}
+
+/**
+ * A dead letter's item by its message id. Its sort key starts with when it was dead-lettered, so
+ * this is a Query of the queue's dead-letter partition filtered on the id: one partition, never a
+ * scan, but it reads the dead letters older than the one sought (strongly consistent, 1 RRU per
+ * 4 KB read, so that a letter just written is found).
+ */
+export async function findDeadLetter(ctx: QueueContext, messageId: string): Promise<Item | undefined> {
+  let startKey: Item | undefined;
+  do {
+    const page = await ctx.deps.dynamodb.send(
+      new QueryCommand({
+        TableName: ctx.deps.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: '#id = :id',
+        ExpressionAttributeNames: { '#id': Attr.messageId },
+        ExpressionAttributeValues: { ':pk': str(Keys.deadLetterPk(ctx.name)), ':id': str(messageId) },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
+    const found = page.Items?.[0];
+    if (found) return found;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return undefined;
+}
+
+/**
+ * Deletes a dead letter for good (and its claim-check object, after the item is gone). False when
+ * it was not there, or another call deleted or redrove it first.
+ */
+export async function deleteDeadLetter(ctx: QueueContext, messageId: string): Promise<boolean> {
+  const item = await findDeadLetter(ctx, messageId);
+  if (!item) return false;
+  try {
+    await ctx.deps.dynamodb.send(
+      new DeleteItemCommand({
+        TableName: ctx.deps.tableName,
+        Key: Keys.key(Keys.deadLetterPk(ctx.name), readString(item, 'sk') as string),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+  await ctx.deps.bodies.releaseKey(readString(item, Attr.bodyObject)).catch(() => undefined);
+  return true;
 }
 
 function encodeCursor(key: Item): string {

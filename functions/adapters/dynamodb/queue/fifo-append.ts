@@ -49,7 +49,7 @@ export class FifoAppender {
   async send(message: SendInput, loaded: LoadedConfig): Promise<SendResult> {
     const groupId = this.checkFields(message, '');
     const messageId = this.ctx.randomId();
-    const body = await this.ctx.deps.bodies.encode(message.body, this.ctx.name, messageId);
+    const body = await this.ctx.deps.bodies.encode(message, this.ctx.name, messageId);
     const result = await this.append(loaded, {
       groupId,
       messageId,
@@ -192,7 +192,7 @@ export class FifoAppender {
       for (const [i, m] of groupMessages.entries()) {
         const id = this.ctx.randomId();
         idOf.set(m, id);
-        const body = await this.ctx.deps.bodies.encode(m.body, this.ctx.name, id);
+        const body = await this.ctx.deps.bodies.encode(m, this.ctx.name, id);
         if (m.dedupId !== undefined) transactItems.push(dedupPut(this.ctx, m.dedupId, id, now, loaded.config));
         transactItems.push(this.messagePut(groupKey, groupId, sequence[i] as number, id, now, body.attributes, 0));
       }

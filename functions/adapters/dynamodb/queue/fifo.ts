@@ -39,6 +39,7 @@ import { FifoAppender } from './fifo-append.js';
 import {
   Attr,
   BODY_ATTRIBUTES,
+  contentTypeOf,
   copyAttributes,
   groupIdFromGroupSk,
   groupStateOf,
@@ -131,6 +132,7 @@ export class FifoMode implements DeliveryMode {
       return {
         messageId,
         body: await this.ctx.deps.bodies.decode(message),
+        ...contentTypeOf(message),
         receipt: encodeReceipt({
           queue: this.ctx.name,
           messageId,

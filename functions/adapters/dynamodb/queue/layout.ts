@@ -12,21 +12,26 @@
  * | dedup record      | Q#<queue>#D#<dedupId>   | d                          |
  * | dead letter       | Q#<queue>#DLQ           | <deadLetteredAt:13>#<id>   |
  * | settlement record | Q#<queue>#S#<id>        | <fence:13>                 |
+ * | queue directory   | #queues                 | <queue>                    |
  *
  * A standard message's sort key starts with the instant it becomes available, so a receiver finds
  * ready work with a key range `M# .. M#<now>` on a few shard partitions (never a scan); in-flight
  * messages in that range are dropped by a filter and, ultimately, by the lease's condition. Queue
  * names cannot contain '#', so the prefixes never collide. A settlement record is left by a nack
  * that took its message away from the receipt's key (judge.ts); it lives outside every ready range
- * and expires by TTL.
+ * and expires by TTL. The queue directory is one partition with an entry per queue, written with the
+ * queue's config item when the queue is first used or configured, so listing queues is a Query of
+ * one partition, never a scan (`#queues` starts with '#': no queue's partition key can).
  *
  * Attribute names are short because every byte is billed three times (put, lease, ack):
  * v visibleAt ms · lt lease token · f fence · rc receive count · t sent at ms · g group id ·
  * b body text · z deflated body · o S3 key of an offloaded body · oz offloaded body is deflated ·
+ * ct content type (only `application/json`: absent means plain text) ·
  * id message id (FIFO messages and dead letters; a standard message's id is in its sort key) ·
  * hd/tl FIFO group head and tail sequence numbers.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ContentType } from '../../../core/queue/config.js';
 import type { DeliveryState, GroupState, StoredFields } from '../../../core/queue/delivery.js';
 import type { SettlementRecord } from '../../../core/queue/judge.js';
 import type { Item } from '../errors.js';
@@ -46,6 +51,7 @@ export const Attr = {
   bodyDeflated: 'z',
   bodyObject: 'o',
   bodyObjectDeflated: 'oz',
+  contentType: 'ct',
   messageId: 'id',
   head: 'hd',
   tail: 'tl',
@@ -76,8 +82,13 @@ export const STATE_ATTRIBUTES: Readonly<Record<keyof GroupState, string>> = {
   tail: Attr.tail,
 };
 
-/** The attributes that hold a message's body, whichever way it is stored. */
-export const BODY_ATTRIBUTES = [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated] as const;
+/** The attributes that hold a message's body, whichever way it is stored, and what its text is. */
+export const BODY_ATTRIBUTES = [Attr.bodyText, Attr.bodyDeflated, Attr.bodyObject, Attr.bodyObjectDeflated, Attr.contentType] as const;
+
+/** `{ contentType: 'application/json' }` for a body stored as JSON, `{}` for plain text. */
+export function contentTypeOf(item: Item): { contentType?: typeof ContentType.Json } {
+  return readString(item, Attr.contentType) === ContentType.Json ? { contentType: ContentType.Json } : {};
+}
 
 const pad13 = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, '0');
 
@@ -106,6 +117,8 @@ export const Keys = {
   deadLetterPk: (queue: string) => `${Prefix.queue}${queue}#DLQ`,
   deadLetterSk: (at: number, id: string) => `${pad13(at)}#${id}`,
   settlement: (queue: string, messageId: string, fence: number): Item => Keys.key(`${Prefix.queue}${queue}#S#${messageId}`, pad13(fence)),
+  directoryPk: '#queues',
+  directoryEntry: (queue: string): Item => Keys.key('#queues', queue),
   key: (pk: string, sk: string): Item => ({ pk: { S: pk }, sk: { S: sk } }),
 } as const;
 

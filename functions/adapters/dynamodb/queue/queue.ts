@@ -10,8 +10,11 @@ import {
   extendInputSchema,
   type ListDeadLettersInput,
   listDeadLettersInputSchema,
+  messageIdSchema,
   nackInputSchema,
   outboxInputSchema,
+  type PeekInput,
+  peekInputSchema,
   type QueueConfig,
   type QueueConfigPatch,
   queueConfigPatchSchema,
@@ -28,9 +31,11 @@ import {
 import { LeaseLossReason, LeaseLost } from '../../../core/queue/errors.js';
 import type {
   BatchSendResult,
+  DeadLetter,
   DeadLetterPage,
   ExtendResult,
   NackOptions,
+  PeekPage,
   Queue,
   QueueStats,
   ReceivedMessage,
@@ -43,8 +48,9 @@ import { parseInput } from '../../../core/validation.js';
 import type { LoadedConfig } from './config-store.js';
 import { ConfigStore } from './config-store.js';
 import { type Deps, QueueContext } from './context.js';
-import { listDeadLetters, redrive } from './dead-letters.js';
+import { deadLetterOf, deleteDeadLetter, findDeadLetter, listDeadLetters, redrive } from './dead-letters.js';
 import { FifoMode } from './fifo.js';
+import { peek } from './inspect.js';
 import type { DeliveryMode } from './mode.js';
 import { type OutboxBatch, parseOutboxMessages } from './outbox.js';
 import { Receiver } from './receive.js';
@@ -179,5 +185,27 @@ export class DynamoDbQueue implements Queue {
     const parsed = parseInput(redriveInputSchema, options);
     const { loaded, mode } = await this.load(true);
     return redrive(this.ctx, mode, loaded, parsed);
+  }
+
+  async peek(input: PeekInput): Promise<PeekPage> {
+    const parsed = parseInput(peekInputSchema, input);
+    const { loaded } = await this.load(false);
+    return peek(this.ctx, loaded, parsed);
+  }
+
+  async getDeadLetter(messageId: string): Promise<DeadLetter | undefined> {
+    const item = await findDeadLetter(this.ctx, parseInput(messageIdSchema, messageId, 'messageId'));
+    return item ? deadLetterOf(this.ctx, item) : undefined;
+  }
+
+  async deleteDeadLetter(messageId: string): Promise<boolean> {
+    return deleteDeadLetter(this.ctx, parseInput(messageIdSchema, messageId, 'messageId'));
+  }
+
+  async redriveDeadLetter(messageId: string): Promise<boolean> {
+    const item = await findDeadLetter(this.ctx, parseInput(messageIdSchema, messageId, 'messageId'));
+    if (!item) return false;
+    const { loaded, mode } = await this.load(true);
+    return mode.redriveOne(item, loaded);
   }
 }

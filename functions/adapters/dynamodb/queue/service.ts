@@ -3,16 +3,22 @@
  * DynamoDbQueue per queue name (created on first use, least recently used dropped first).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type BackoffPolicy, DEFAULT_NACK_BACKOFF } from '../../../core/backoff.js';
 import type { Clock, Entropy } from '../../../core/clock.js';
+import { bytesToBase64Url } from '../../../core/encoding.js';
+import { ValidationError } from '../../../core/errors.js';
 import type { BodyStoragePolicy } from '../../../core/queue/body.js';
-import { queueNameSchema } from '../../../core/queue/config.js';
-import type { Queues } from '../../../core/queue/model.js';
+import { type ListQueuesInput, listQueuesInputSchema, queueNameSchema } from '../../../core/queue/config.js';
+import type { QueuePage, Queues } from '../../../core/queue/model.js';
 import { parseInput } from '../../../core/validation.js';
 import { BodyStore, type ClaimCheckStore } from '../../body-store.js';
 import { cryptoEntropy, realSleep, systemClock } from '../../system.js';
 import type { Deps } from './context.js';
+import { Keys, str } from './layout.js';
 import { DynamoDbQueue } from './queue.js';
+
+const QUEUE_PAGE_DEFAULT = 25;
 
 export interface QueueServiceOptions {
   readonly dynamodb: DynamoDBClient;
@@ -84,6 +90,28 @@ export function createQueueService(options: QueueServiceOptions): QueueService {
   const queues = new Map<string, DynamoDbQueue>();
   return {
     tableName: deps.tableName,
+    /**
+     * The queue directory (layout.ts): one Query of one partition per page, eventually consistent
+     * by default (a queue created a moment ago may be missing for about a second). A queue last used before
+     * the directory existed is listed once it is configured again.
+     */
+    async list(input: ListQueuesInput = {}): Promise<QueuePage> {
+      const { limit = QUEUE_PAGE_DEFAULT, cursor, consistency } = parseInput(listQueuesInputSchema, input);
+      const page = await deps.dynamodb.send(
+        new QueryCommand({
+          TableName: deps.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': str(Keys.directoryPk) },
+          ProjectionExpression: 'sk',
+          Limit: limit,
+          ConsistentRead: consistency === 'strong',
+          ...(cursor !== undefined ? { ExclusiveStartKey: Keys.directoryEntry(decodeQueueCursor(cursor)) } : {}),
+        }),
+      );
+      const queues = (page.Items ?? []).map((item) => item.sk?.S as string);
+      const last = queues.at(-1);
+      return { queues, ...(page.LastEvaluatedKey && last !== undefined ? { nextCursor: encodeQueueCursor(last) } : {}) };
+    },
     queue(name: string): DynamoDbQueue {
       let queue = queues.get(name);
       if (queue) {
@@ -100,4 +128,13 @@ export function createQueueService(options: QueueServiceOptions): QueueService {
       return queue;
     },
   };
+}
+
+const encodeQueueCursor = (queue: string): string => bytesToBase64Url(new TextEncoder().encode(`q:${queue}`));
+
+function decodeQueueCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const queue = text.startsWith('q:') ? text.slice(2) : '';
+  if (!queueNameSchema.safeParse(queue).success) throw new ValidationError('cursor', 'not a cursor returned by a listing of queues');
+  return queue;
 }

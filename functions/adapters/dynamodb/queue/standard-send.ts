@@ -37,7 +37,7 @@ export class StandardSender {
     const id = this.ctx.randomId();
     const availableAt = now + (message.delaySeconds ?? 0) * 1000;
     const shard = loaded.ring.ownerOf(message.groupId ?? id);
-    const body = await this.ctx.deps.bodies.encode(message.body, this.ctx.name, id);
+    const body = await this.ctx.deps.bodies.encode(message, this.ctx.name, id);
     const key = Keys.key(Keys.shardPk(this.ctx.name, shard), Keys.standardMessageSk(availableAt, id));
     const own: Item = {
       [Attr.sentAt]: num(now),

@@ -32,6 +32,7 @@ import {
   Attr,
   availableAtFromStandardSk,
   BODY_ATTRIBUTES,
+  contentTypeOf,
   copyAttributes,
   deliveryStateOf,
   Keys,
@@ -120,6 +121,7 @@ export class StandardMode implements DeliveryMode {
       const message: ReceivedMessage = {
         messageId,
         body: await this.ctx.deps.bodies.decode(candidate),
+        ...contentTypeOf(candidate),
         receipt: encodeReceipt({
           queue: this.ctx.name,
           messageId,
