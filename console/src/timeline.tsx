@@ -20,6 +20,9 @@ export function TimelineView({ txId }: { txId: string }) {
     [txId, final],
     final ? 0 : 2_000,
   );
+  // The definition's participants, in order: a lane for each, those that never ran included.
+  const view = usePoll(() => api<{ participants?: Array<{ name: string }> }>('GET', `/v1/transactions/${enc(txId)}`), [txId], 0);
+  const participants = (view.data?.participants ?? []).map((p) => p.name);
   const [retryNote, setRetryNote] = useState<string>('');
   const [retryError, setRetryError] = useState<Error | undefined>(undefined);
   const t = timeline.data;
@@ -55,9 +58,9 @@ export function TimelineView({ txId }: { txId: string }) {
               <span class="muted">{retryNote}</span>
             </p>
             <ErrorBox error={retryError} />
-            <PhaseGrid timeline={t} />
+            <PhaseGrid timeline={t} participants={participants} />
           </Section>
-          <CostPanel timeline={t} />
+          <CostPanel timeline={t} participants={participants} />
           <Section title="Events">
             <EventList events={t.events} />
           </Section>
@@ -102,9 +105,9 @@ function Chip({ e, events }: { e: TimelineEvent; events: readonly TimelineEvent[
   );
 }
 
-function PhaseGrid({ timeline }: { timeline: Timeline }) {
+function PhaseGrid({ timeline, participants }: { timeline: Timeline; participants: readonly string[] }) {
   const ordered = [...timeline.events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const model = toLanes(timeline.mode, ordered);
+  const model = toLanes(timeline.mode, ordered, participants);
   return (
     <div>
       <p class="muted">
@@ -172,9 +175,9 @@ function EventList({ events }: { events: readonly TimelineEvent[] }) {
   );
 }
 
-function CostPanel({ timeline }: { timeline: Timeline }) {
+function CostPanel({ timeline, participants: names }: { timeline: Timeline; participants: readonly string[] }) {
   const ordered = [...timeline.events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const model = toLanes(timeline.mode, ordered);
+  const model = toLanes(timeline.mode, ordered, names);
   const participants = model.lanes.map((l) => l.name).filter((n) => n !== COORDINATOR_LANE);
   const first = ordered[0];
   const last = ordered[ordered.length - 1];

@@ -136,12 +136,12 @@ describe("the operators' console, in Chromium", () => {
     const [a, b] = [unique('alice'), unique('bob')];
     expect((await call('POST', '/v1/accounts', { bank: 'bank-a', id: a, balance: 1_000 })).status).toBe(201);
     expect((await call('POST', '/v1/accounts', { bank: 'bank-b', id: b, balance: 0 })).status).toBe(201);
-    const transfer = async (amount: number) => {
+    const transfer = async (amount: number, mode: '2pc' | 'saga' = '2pc') => {
       const started = await call('POST', '/v1/transfers', {
         from: { bank: 'bank-a', id: a },
         to: { bank: 'bank-b', id: b },
         amount,
-        mode: '2pc',
+        mode,
       });
       expect(started.status).toBe(202);
       const id = started.body.transferId as string;
@@ -179,6 +179,19 @@ describe("the operators' console, in Chromium", () => {
       expect(await page.getByTestId('tx-cost').textContent()).toMatch(/^\$/);
       await shot(`timeline-${status.toLowerCase()}`);
     }
+
+    // A saga drawn as actions and compensations: the debit's action fails, the saga compensates it,
+    // and the credit, which never ran, keeps an empty lane.
+    const saga = await transfer(5_000, 'saga');
+    expect(saga.status).toBe('ABORTED');
+    await page.goto(`${api}/console#/transactions/${saga.id}`);
+    const grid = page.getByTestId('phase-grid');
+    await grid.locator('thead', { hasText: 'compensate' }).waitFor();
+    await grid.locator('[data-lane="debit"] [data-kind="action"]', { hasText: 'failed' }).waitFor();
+    await grid.locator('[data-lane="debit"] [data-kind="compensate"]').waitFor();
+    await grid.locator('[data-lane="credit"]').waitFor();
+    expect(await grid.locator('[data-lane="credit"] .chip').count()).toBe(0);
+    await shot('timeline-saga-aborted');
   });
 
   it('works the same through `concord console`, the local proxy that signs every call with SigV4', async () => {
