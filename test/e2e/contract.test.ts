@@ -15,9 +15,13 @@ const api = inject('apiUrl');
 const schemathesis = join(process.cwd(), '.venv', 'bin', 'schemathesis');
 const config = join(process.cwd(), 'test', 'contract', 'schemathesis.toml');
 
+/** Where the output goes, and Schemathesis' own cache (`.schemathesis/`), out of the work tree. */
+const dir = join(process.env.TMPDIR ?? '/tmp', 'concord-contract');
+
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  mkdirSync(dir, { recursive: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(schemathesis, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
+    const child = spawn(schemathesis, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -43,8 +47,6 @@ it('Schemathesis finds no server error, no response off its schema and no schema
     'ignored_auth,object_level_authorization',
     '--no-color',
   ]);
-  const dir = join(process.env.TMPDIR ?? '/tmp', 'concord-contract');
-  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'schemathesis.txt'), output);
   const summary = output.slice(output.lastIndexOf('SUMMARY'));
   process.stderr.write(`[contract] Schemathesis output: ${join(dir, 'schemathesis.txt')}\n[contract] ${summary}\n`);

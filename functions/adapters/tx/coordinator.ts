@@ -280,14 +280,7 @@ export class Coordinator {
       new GetItemCommand({ TableName: this.options.tableName, Key: txKey(txId), ConsistentRead: true }),
     );
     if (!item) throw new NotFoundError(`no transaction ${JSON.stringify(txId)}`);
-    const parked = await this.options.dynamodb.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        KeyConditionExpression: `${KeyAttr.pk} = :pk AND begins_with(${KeyAttr.sk}, :prefix)`,
-        ExpressionAttributeValues: { ':pk': { S: PARKED_PK }, ':prefix': { S: `${txId}#` } },
-        ConsistentRead: true,
-      }),
-    );
+    const parked = await parkedItems(this.options.dynamodb, this.options.tableName, txId);
     const view = viewOf(item);
     const decidedEpoch = item[DecisionField.decidedEpoch]?.N;
     return {
@@ -308,7 +301,7 @@ export class Coordinator {
           ? { completed: { status: view.status, at: Date.parse(view.completedAt) } }
           : {}),
         log: logOf(item),
-        parked: (parked.Items ?? []).map((p) => ({
+        parked: parked.map((p) => ({
           participant: p[ParkedField.participant]?.S ?? '',
           at: Date.parse(p[ParkedField.parkedAt]?.S ?? view.createdAt),
           ...(p[ParkedField.error]?.S !== undefined ? { error: p[ParkedField.error]?.S as string } : {}),
@@ -352,6 +345,19 @@ export function viewOf(item: Item): TransactionView {
     deadline: iso(item[TxField.deadline]?.N),
     recoveries: Number(item[TxField.recoveries]?.N ?? 0),
   };
+}
+
+/** A transaction's parked compensations: its ids cannot contain '#', so the prefix names only its own. Strong. */
+export async function parkedItems(dynamodb: DynamoDBClient, tableName: string, txId: string): Promise<Item[]> {
+  const { Items: items = [] } = await dynamodb.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: `${KeyAttr.pk} = :pk AND begins_with(${KeyAttr.sk}, :prefix)`,
+      ExpressionAttributeValues: { ':pk': { S: PARKED_PK }, ':prefix': { S: `${txId}#` } },
+      ConsistentRead: true,
+    }),
+  );
+  return items;
 }
 
 /** The record's log (`lg`: a list of maps), as the timeline reads it. */

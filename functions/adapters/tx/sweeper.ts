@@ -45,14 +45,13 @@ import {
   OPEN_BUCKETS,
   OPEN_INDEX,
   openBucketName,
-  PARKED_PK,
   ParkedField,
   TxField,
   txIdOfRecordPk,
 } from '../../core/tx/record.js';
 import { type Item, isConditionalCheckFailed, isTransactionCanceled } from '../dynamodb/errors.js';
 import { systemClock } from '../system.js';
-import { executionArn, executionName, logValue, openBucket, type RegisteredStateMachine, txKey } from './coordinator.js';
+import { executionArn, executionName, logValue, openBucket, parkedItems, type RegisteredStateMachine, txKey } from './coordinator.js';
 
 export interface SweeperOptions {
   readonly dynamodb: DynamoDBClient;
@@ -215,16 +214,7 @@ export class Sweeper {
     const recorded = tx[DecisionField.decision]?.S as Decision | undefined;
     const decision = recorded ?? Decision.Abort;
     // E1: the recovery applies only while the lease is still ours, with our fence.
-    const leaseGuard = renderElectionGuard(heldBy(lease, now));
-    const fenced = {
-      ConditionCheck: {
-        TableName: this.options.tableName,
-        Key: leaseKey(this.role),
-        ConditionExpression: leaseGuard.condition,
-        ExpressionAttributeNames: LEASE_NAMES,
-        ExpressionAttributeValues: leaseGuard.values,
-      },
-    };
+    const fenced = this.fenced(lease, now);
     const values: Item = {
       ':epoch': { N: String(epoch) },
       ':next': { N: String(epoch + 1) },
@@ -309,14 +299,7 @@ export class Sweeper {
     if (!lease) throw new ContentionError(`another holder leads the ${quote(this.role)} role; retry in a few seconds`);
     const now = this.clock.now();
     const epoch = Number(tx[TxField.epoch]?.N ?? 1);
-    const { Items: parked = [] } = await this.options.dynamodb.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        KeyConditionExpression: `${KeyAttr.pk} = :pk AND begins_with(${KeyAttr.sk}, :prefix)`,
-        ExpressionAttributeValues: { ':pk': { S: PARKED_PK }, ':prefix': { S: `${txId}#` } },
-        ConsistentRead: true,
-      }),
-    );
+    const parked = await parkedItems(this.options.dynamodb, this.options.tableName, txId);
     const log = [
       ...parked.map((p) =>
         logValue({
@@ -329,20 +312,11 @@ export class Sweeper {
       logValue({ kind: 'retry', at: now, epoch: epoch + 1, detail: `operator retry by ${lease.holder} at fence ${lease.fence}` }),
     ];
     const deadline = now + transactionBudgetSeconds(machine.definition) * 1000 + (this.options.recoveryGraceMs ?? 5_000);
-    const leaseGuard = renderElectionGuard(heldBy(lease, now));
     try {
       await this.options.dynamodb.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.options.tableName,
-                Key: leaseKey(this.role),
-                ConditionExpression: leaseGuard.condition,
-                ExpressionAttributeNames: LEASE_NAMES,
-                ExpressionAttributeValues: leaseGuard.values,
-              },
-            },
+            this.fenced(lease, now),
             {
               Update: {
                 TableName: this.options.tableName,
@@ -380,6 +354,20 @@ export class Sweeper {
     }
     await this.startRecoveryRun(machine, txId, tx, epoch);
     return { txId, status: 'PENDING', epoch: epoch + 1 };
+  }
+
+  /** The action that makes a write apply only while `lease` is ours, with its fence (E1). */
+  private fenced(lease: LeaderLease, now: number) {
+    const guard = renderElectionGuard(heldBy(lease, now));
+    return {
+      ConditionCheck: {
+        TableName: this.options.tableName,
+        Key: leaseKey(this.role),
+        ConditionExpression: guard.condition,
+        ExpressionAttributeNames: LEASE_NAMES,
+        ExpressionAttributeValues: guard.values,
+      },
+    };
   }
 
   /** Stops the run of `epoch` (standard engine) and starts the recovery run at `epoch + 1`. */

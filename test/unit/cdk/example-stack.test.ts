@@ -106,6 +106,39 @@ describe('ConcordExampleStack', () => {
     expect(actions.some((a) => a.startsWith('sqs:'))).toBe(false);
   });
 
+  it('gives the coordinator table the sparse open index and the by-status index (status, createdAt; keys only)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({ IndexName: 'open', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+        Match.objectLike({
+          IndexName: 'by-status',
+          KeySchema: [
+            { AttributeName: 'ls', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+      ]),
+    });
+  });
+
+  it('lets the API list and retry transactions (the by-status index, a fenced recovery run) and inspect the queue', () => {
+    const actions = actionsOf('ApiHandler');
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'states:StartExecution',
+        'states:StopExecution',
+      ]),
+    );
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Policy>).filter((p) =>
+      p.Properties.Roles.some((r) => r.Ref.startsWith('ApiHandler')),
+    );
+    expect(JSON.stringify(policies)).toContain('/index/by-status');
+  });
+
   it('lets a participant answer task tokens and read decisions, and nothing of the other bank', () => {
     const actions = actionsOf('bankaParticipant');
     expect(actions).toEqual(
