@@ -51,6 +51,20 @@ for (const engine of ['standard', 'express'] as const satisfies readonly TxEngin
           { id: a, balance: 700, held: 0 },
           { id: b, balance: 300, held: 0 },
         ]);
+        // Each participant's record keeps every phase it applied (the timeline), phase one's
+        // entry included when phase two was written against a presumed record.
+        for (const { name } of view.participants) {
+          const records = await Promise.all(Object.values(h.rigs).map((rig) => rig.participant.record(txId, name)));
+          const record = records.find((r) => r !== undefined);
+          expect(record?.history?.map((e) => [e.phase, e.state])).toEqual(
+            mode === '2pc'
+              ? [
+                  ['prepare', 'PREPARED'],
+                  ['commit', 'COMMITTED'],
+                ]
+              : [['action', 'DONE']],
+          );
+        }
       });
 
       it(`${mode}: aborts on insufficient funds and changes nothing`, async () => {

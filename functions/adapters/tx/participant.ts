@@ -153,7 +153,7 @@ function recordOf(item: Item | undefined): StoredRecord | undefined {
     state: item.state.S as ParticipantState,
     epoch: Number(item.epoch?.N ?? 0),
     ...(item.reason?.S ? { reason: item.reason.S } : {}),
-    ...(item.h?.S ? { history: JSON.parse(item.h.S) as PhaseEntry[] } : {}),
+    ...(item.h?.L ? { history: item.h.L.map((entry) => JSON.parse(entry.S ?? 'null') as PhaseEntry) } : {}),
     ...(item.payload?.S ? { payload: JSON.parse(item.payload.S) } : {}),
     ...(item.mode?.S ? { mode: item.mode.S } : {}),
     ...(item.transaction?.S ? { transaction: item.transaction.S } : {}),
@@ -278,33 +278,56 @@ export class Participant<P = unknown> {
       at: now,
       ...(reason !== undefined ? { reason } : {}),
     };
-    const history = [...(expected?.history ?? []), entry];
-    const item: Item = {
-      ...key,
-      txId: { S: message.txId },
-      participant: { S: message.participant },
-      transaction: { S: message.transaction },
-      mode: { S: message.mode },
-      state: { S: state },
-      epoch: { N: String(Math.max(message.epoch, expected?.epoch ?? 0)) },
-      // Kept so that an in-doubt participant can finish the phase without a message (T3).
-      payload: { S: JSON.stringify(message.payload ?? null) },
-      updatedAt: { N: String(now) },
-      ...(reason !== undefined ? { reason: { S: reason } } : {}),
-      // The phases applied so far (the timeline): a few dozen bytes per phase, written with the phase.
-      h: { S: JSON.stringify(history) },
+    // An update, not a put: the history grows on the server (list_append), so a phase written
+    // against a presumed record, which has no history, keeps the entries of the phases before it.
+    const names: Record<string, string> = {
+      '#state': 'state',
+      '#txId': 'txId',
+      '#participant': 'participant',
+      '#transaction': 'transaction',
+      '#mode': 'mode',
+      '#epoch': 'epoch',
+      '#payload': 'payload',
+      '#updatedAt': 'updatedAt',
+      '#reason': 'reason',
+      '#history': 'h',
     };
+    const values: Item = {
+      ':txId': { S: message.txId },
+      ':participant': { S: message.participant },
+      ':transaction': { S: message.transaction },
+      ':mode': { S: message.mode },
+      ':newState': { S: state },
+      ':newEpoch': { N: String(Math.max(message.epoch, expected?.epoch ?? 0)) },
+      // Kept so that an in-doubt participant can finish the phase without a message (T3).
+      ':payload': { S: JSON.stringify(message.payload ?? null) },
+      ':updatedAt': { N: String(now) },
+      // The phases applied so far (the timeline): a few dozen bytes per phase, written with the phase.
+      ':entry': { L: [{ S: JSON.stringify(entry) }] },
+      ':none': { L: [] },
+      ...(reason !== undefined ? { ':reason': { S: reason } } : {}),
+      ...(expected ? { ':state': { S: expected.state }, ':epoch': { N: String(expected.epoch) } } : {}),
+    };
+    const set = [
+      '#txId = :txId',
+      '#participant = :participant',
+      '#transaction = :transaction',
+      '#mode = :mode',
+      '#state = :newState',
+      '#epoch = :newEpoch',
+      '#payload = :payload',
+      '#updatedAt = :updatedAt',
+      '#history = list_append(if_not_exists(#history, :none), :entry)',
+      ...(reason !== undefined ? ['#reason = :reason'] : []),
+    ];
     return {
-      Put: {
+      Update: {
         TableName: this.options.tableName,
-        Item: item,
-        ...(expected
-          ? {
-              ConditionExpression: '#state = :state AND epoch = :epoch',
-              ExpressionAttributeNames: { '#state': 'state' },
-              ExpressionAttributeValues: { ':state': { S: expected.state }, ':epoch': { N: String(expected.epoch) } },
-            }
-          : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        Key: key,
+        UpdateExpression: `SET ${set.join(', ')}${reason === undefined ? ' REMOVE #reason' : ''}`,
+        ConditionExpression: expected ? '#state = :state AND #epoch = :epoch' : 'attribute_not_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
