@@ -16,7 +16,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { type RequestSigner, unsigned } from './client.js';
 import { FailureKind, OperatorError } from './errors.js';
 
-type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
+export type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
 type Credentials = Awaited<ReturnType<CredentialProvider>>;
 
 export const AuthMode = { Iam: 'iam', Jwt: 'jwt', None: 'none' } as const;
@@ -56,7 +56,7 @@ export function sigV4(options: { readonly region: string; readonly credentials: 
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query: queryOf(url),
       headers: { ...request.headers, host: url.host },
       ...(request.body !== undefined ? { body: request.body } : {}),
     });
@@ -64,6 +64,16 @@ export function sigV4(options: { readonly region: string; readonly credentials: 
     const { host: _host, ...headers } = signed.headers;
     return headers;
   };
+}
+
+/** The query as the signer wants it: a key given twice keeps both values. */
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const seen = query[key];
+    query[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return query;
 }
 
 /** The AWS SDK's default credential chain (environment, profiles and SSO, web identity, container and instance roles). */

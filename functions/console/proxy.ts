@@ -13,13 +13,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { type CredentialProvider, defaultCredentials, regionOfApiHost, sigV4 } from '../cli/auth.js';
 import { type ConsoleAssets, loadConsoleAssets } from './assets.js';
 import { packagedConsoleDir } from './packaged.js';
-
-type Credentials = NonNullable<ConstructorParameters<typeof SignatureV4>[0]['credentials']>;
 
 export interface ServeConsoleOptions {
   /** The deployment's API, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com */
@@ -27,7 +23,7 @@ export interface ServeConsoleOptions {
   /** true: sign every forwarded call with SigV4 (service execute-api); false: forward the page's Authorization. */
   readonly sign: boolean;
   /** @default the default credential chain (environment, profile, SSO, instance role) */
-  readonly credentials?: Credentials;
+  readonly credentials?: CredentialProvider;
   /** @default the region in an execute-api host name, else AWS_REGION, AWS_DEFAULT_REGION, us-east-1 */
   readonly region?: string;
   /** @default 0 (a free port) */
@@ -49,7 +45,7 @@ const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'idempotency-key'] 
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'retry-after', 'allow'] as const;
 
 export function regionOf(apiUrl: URL, fallback = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'): string {
-  return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(apiUrl.hostname)?.[1] ?? fallback;
+  return regionOfApiHost(apiUrl.hostname) ?? fallback;
 }
 
 export class ConsoleProxyError extends Error {
@@ -69,13 +65,9 @@ export async function serveConsole(options: ServeConsoleOptions): Promise<Runnin
   const dir = options.assets ? undefined : packagedConsoleDir();
   const assets = options.assets ?? (dir ? loadConsoleAssets(dir) : undefined);
   if (!assets) throw new ConsoleProxyError('the console is not built: run `npm run build` in the concord-aws package');
+  // The CLI's signer (cli/auth.ts): one SigV4 request shape for both tools.
   const signer = options.sign
-    ? new SignatureV4({
-        service: 'execute-api',
-        region: options.region ?? regionOf(api),
-        credentials: options.credentials ?? defaultProvider(),
-        sha256: Hash.bind(null, 'sha256'),
-      })
+    ? sigV4({ region: options.region ?? regionOf(api), credentials: options.credentials ?? defaultCredentials() })
     : undefined;
 
   let self = '';
@@ -127,27 +119,13 @@ export async function serveConsole(options: ServeConsoleOptions): Promise<Runnin
     }
     if (!signer && typeof req.headers.authorization === 'string') headers.authorization = req.headers.authorization;
     const hasBody = body.length > 0;
-    let sent = headers;
-    if (signer) {
-      const query: Record<string, string | string[]> = {};
-      for (const [key, value] of target.searchParams) {
-        const seen = query[key];
-        query[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
-      }
-      const signed = await signer.sign({
-        method,
-        protocol: target.protocol,
-        hostname: target.hostname,
-        ...(target.port ? { port: Number(target.port) } : {}),
-        path: target.pathname,
-        query,
-        headers,
-        ...(hasBody ? { body } : {}),
-      });
-      sent = signed.headers;
-    }
+    // What is signed is what is sent: the page's JSON as text.
+    const payload = hasBody ? (signer ? body.toString('utf8') : body) : undefined;
+    const sent = signer
+      ? await signer({ method, url: target, headers, ...(typeof payload === 'string' ? { body: payload } : {}) })
+      : headers;
     const { host: _host, ...fetchHeaders } = sent;
-    return fetch(target, { method, headers: fetchHeaders, ...(hasBody ? { body } : {}), redirect: 'manual' });
+    return fetch(target, { method, headers: fetchHeaders, ...(payload !== undefined ? { body: payload } : {}), redirect: 'manual' });
   }
 
   await new Promise<void>((resolve, reject) => {

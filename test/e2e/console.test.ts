@@ -202,7 +202,7 @@ describe("the operators' console, in Chromium", () => {
     const proxy = await serveConsole({
       apiUrl: api,
       sign: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: async () => ({ accessKeyId: 'test', secretAccessKey: 'test' }),
       region: 'us-east-1',
     });
     try {

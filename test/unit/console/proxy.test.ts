@@ -69,7 +69,7 @@ describe('serveConsole (the signing proxy of `concord console`)', () => {
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    signing = await serveConsole({ apiUrl, sign: true, credentials, region: 'eu-west-1', assets });
+    signing = await serveConsole({ apiUrl, sign: true, credentials: async () => credentials, region: 'eu-west-1', assets });
     passing = await serveConsole({ apiUrl, sign: false, assets });
   });
   afterAll(async () => {
