@@ -4,7 +4,9 @@
  * turned into an ApiError. With a JWT-authorized API the operator pastes a token; it is kept in
  * sessionStorage (this tab only) and sent as a bearer token. Nothing else is sent.
  */
-export type Consistency = 'strong' | 'eventual';
+export type { Consistency } from '../../functions/cli/client.js';
+
+import type { Consistency } from '../../functions/cli/client.js';
 
 export class ApiError extends Error {
   constructor(
@@ -68,92 +70,21 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
 
 export const enc = encodeURIComponent;
 
-// The shapes of docs/operators-api.md.
-export interface QueueStats {
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  deadLettered: number;
-  oldestAgeSeconds: number | null;
-  consistency: Consistency;
-}
-export interface QueueConfig {
-  maxReceiveCount: number;
-  visibilityTimeoutSeconds: number;
-  fifo: boolean;
-  shards: number;
-  dedupWindowSeconds: number;
-}
-export interface QueueSummary {
-  queue: string;
-  config: QueueConfig;
-  stats: QueueStats;
-}
+// The shapes of docs/operators-api.md: the CLI's typed client declares them once (types only;
+// nothing of the CLI is bundled).
+export type {
+  DeadLetter,
+  MessageState,
+  PeekedMessage,
+  QueueConfig,
+  QueueStats,
+  QueueSummary,
+  Timeline,
+  TimelineEvent,
+  TransactionSummary,
+  TxStatus,
+} from '../../functions/cli/client.js';
 export interface Page {
   nextCursor?: string;
-  consistency: Consistency;
-}
-export type MessageState = 'visible' | 'in-flight' | 'delayed';
-export interface PeekedMessage {
-  messageId: string;
-  state: MessageState;
-  body: unknown;
-  groupId?: string;
-  receiveCount: number;
-  sentAt: string;
-  ageSeconds: number;
-  visibleAt?: string;
-  leaseExpiresAt?: string;
-  fence?: number;
-}
-export interface DeadLetter {
-  messageId: string;
-  body: unknown;
-  groupId?: string;
-  receiveCount: number;
-  sentAt: string;
-  deadLetteredAt: string;
-  reason: string;
-}
-export type TxStatus = 'PENDING' | 'COMMITTED' | 'ABORTED' | 'STUCK';
-export interface TransactionSummary {
-  txId: string;
-  type: string;
-  mode: '2pc' | 'saga';
-  engine: 'standard' | 'express';
-  status: TxStatus | string;
-  createdAt: string;
-  completedAt?: string;
-  participants: string[];
-}
-export type EventKind =
-  | 'started'
-  | 'prepare'
-  | 'vote'
-  | 'decision'
-  | 'commit'
-  | 'abort'
-  | 'action'
-  | 'compensate'
-  | 'retry'
-  | 'recovery'
-  | 'parked'
-  | 'completed';
-export interface TimelineEvent {
-  at: string;
-  kind: EventKind | string;
-  participant?: string;
-  epoch?: number;
-  attempt?: number;
-  outcome?: string;
-  detail?: string;
-}
-export interface Timeline {
-  txId: string;
-  type: string;
-  mode: '2pc' | 'saga';
-  engine: 'standard' | 'express';
-  status: string;
-  events: TimelineEvent[];
   consistency: Consistency;
 }

@@ -75,11 +75,15 @@ export interface DeadLetter {
 export const TxStatus = { Pending: 'PENDING', Committed: 'COMMITTED', Aborted: 'ABORTED', Stuck: 'STUCK' } as const;
 export type TxStatus = (typeof TxStatus)[keyof typeof TxStatus];
 
+/** The wire names of concord-aws/tx's TxMode and TxEngine. */
+export type TransactionMode = '2pc' | 'saga';
+export type TransactionEngine = 'standard' | 'express';
+
 export interface TransactionSummary {
   readonly txId: string;
   readonly type: string;
-  readonly mode: string;
-  readonly engine: string;
+  readonly mode: TransactionMode;
+  readonly engine: TransactionEngine;
   readonly status: string;
   readonly createdAt: string;
   readonly completedAt?: string;
@@ -114,8 +118,8 @@ export interface TimelineEvent {
 export interface Timeline {
   readonly txId: string;
   readonly type: string;
-  readonly mode: string;
-  readonly engine: string;
+  readonly mode: TransactionMode;
+  readonly engine: TransactionEngine;
   readonly status: string;
   readonly events: readonly TimelineEvent[];
   readonly consistency: Consistency;
