@@ -3,6 +3,8 @@
  *
  *   tsx scripts/mutation-check.ts            check: fails when a module scores below its baseline
  *   tsx scripts/mutation-check.ts --update   store the scores just measured as the new baseline
+ *   tsx scripts/mutation-check.ts --update --from reports/mutation/mutation.json reports/stryker-incremental.json
+ *                                            store those of a whole run already made
  *
  * Stryker runs over the invariant modules only, in incremental mode against the committed
  * incremental report (test/mutation/stryker-incremental.json, a copy is used so the check leaves
@@ -88,7 +90,16 @@ function run(): Report {
 
 function main(): void {
   const update = process.argv.includes('--update');
-  const report = run();
+  // --update --from <mutation.json> <incremental.json>: store the scores of a run already made
+  // (npm run test:mutation -- --incremental), instead of running Stryker again.
+  const from = process.argv.indexOf('--from');
+  const [reportFile, incrementalFile] = from >= 0 ? process.argv.slice(from + 1, from + 3) : [];
+  if (from >= 0 && (!reportFile || !incrementalFile)) throw new Error('--from needs a mutation.json and its incremental report');
+  if (reportFile && incrementalFile) {
+    mkdirSync(WORK, { recursive: true });
+    copyFileSync(incrementalFile, join(WORK, 'incremental.json'));
+  }
+  const report = reportFile ? (JSON.parse(readFileSync(reportFile, 'utf8')) as Report) : run();
   const measured = Object.fromEntries(INVARIANT_MODULES.map((file) => [file, scoreOf(report.files[file]?.mutants ?? [])]));
   if (update) {
     writeFileSync(BASELINE, `${JSON.stringify({ files: measured }, null, 2)}\n`);
