@@ -44,6 +44,7 @@ import {
   type ParticipantRecord,
   ParticipantState,
   Phase,
+  planDecline,
   planStep,
   presumedRecord,
   type Reply,
@@ -207,8 +208,10 @@ export class Participant<P = unknown> {
       let writes: readonly TransactWriteItem[] = [];
       let declined: string | undefined;
       let state: ParticipantState;
+      let reply: Reply;
       if (plan.kind === 'record') {
         state = plan.state;
+        reply = plan.reply;
       } else {
         const handler = handlers?.[message.phase];
         if (!handler) throw new Error(`participant ${JSON.stringify(message.participant)} has no ${message.phase} handler`);
@@ -222,11 +225,17 @@ export class Participant<P = unknown> {
           return { reply, applied: false, lateReply: await this.reply(message, reply) };
         }
         if ('decline' in outcome) {
+          const decline = planDecline(plan, message.phase, outcome.decline);
+          // Phase two or a compensation cannot be refused: nothing recorded, the coordinator retries.
+          if (decline.kind === 'retry')
+            return { reply: decline.reply, applied: false, lateReply: await this.reply(message, decline.reply) };
           declined = outcome.decline;
-          state = plan.onDecline ?? ParticipantState.Aborted;
+          state = decline.state;
+          reply = decline.reply;
         } else {
           writes = outcome.writes;
           state = plan.onSuccess;
+          reply = replyAfterRun(message.phase);
         }
       }
       const recordWrite = this.recordWrite(key, message, record, state, declined);
@@ -250,7 +259,6 @@ export class Participant<P = unknown> {
       }
       this.counters.applied++;
       this.options.crashPoint?.('P2', message);
-      const reply = plan.kind === 'record' ? plan.reply : replyAfterRun(message.phase, declined);
       return { reply, applied: true, lateReply: await this.reply(message, reply) };
     }
     throw new PhaseContention(message.txId, message.participant, message.phase, MAX_ATTEMPTS);

@@ -107,7 +107,9 @@ export function applyEffect<S extends StoredFields>(stored: S | undefined, effec
     case 'delete':
       return undefined;
     case 'update': {
-      const next: Record<string, unknown> = { ...stored, ...effect.set };
+      // A field set to undefined is not written (as renderUpdate leaves it out): it keeps its value.
+      const next: Record<string, unknown> = { ...stored };
+      for (const [field, value] of Object.entries(effect.set)) if (value !== undefined) next[field] = value;
       for (const field of effect.remove) delete next[field];
       return next as S;
     }

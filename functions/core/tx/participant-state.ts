@@ -121,10 +121,31 @@ export function planStep(record: ParticipantRecord | undefined, message: Coordin
   }
 }
 
-/** The reply for a handler run that applied (`declined` when it voted NO or its action failed for good). */
-export function replyAfterRun(phase: Phase, declined: string | undefined): Reply {
-  if (declined !== undefined) return fail(phase === Phase.Prepare ? ReplyError.VoteNo : ReplyError.ActionFailed, declined);
+/** The reply for a handler run that did its part (phase one: YES; any other phase: done). */
+export function replyAfterRun(phase: Phase): Reply {
   return phase === Phase.Prepare ? yes : done;
+}
+
+/** What a handler's refusal (`{ decline }`) comes to: a refusal recorded and answered, or a step to retry. */
+export type DeclinePlan =
+  | { readonly kind: 'record'; readonly state: ParticipantState; readonly reply: Reply }
+  | { readonly kind: 'retry'; readonly reply: Reply };
+
+/**
+ * A handler that declines. In phase one (the plan has an `onDecline`) that is an answer: record
+ * `onDecline` (ABORTED after a NO vote, FAILED after an action that failed for good) and reply
+ * VoteNo / ActionFailed. A commit, an abort or a compensation follows a decision already written
+ * and cannot be refused: nothing is recorded (a YES voter stays PREPARED, T3; a done action stays
+ * DONE) and the reply is StepFailed, which the coordinator retries and, for a compensation, parks
+ * when retries run out (T5), as when the handler throws.
+ */
+export function planDecline(plan: Extract<StepPlan, { kind: 'run' }>, phase: Phase, reason: string): DeclinePlan {
+  if (plan.onDecline === undefined) return { kind: 'retry', reply: fail(ReplyError.StepFailed, reason) };
+  return {
+    kind: 'record',
+    state: plan.onDecline,
+    reply: fail(phase === Phase.Prepare ? ReplyError.VoteNo : ReplyError.ActionFailed, reason),
+  };
 }
 
 /** T3: states a participant cannot leave on its own: it voted YES and waits for the decision. */

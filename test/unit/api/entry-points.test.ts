@@ -93,12 +93,23 @@ describe('buildApiDeps', () => {
 describe('lambda.ts (API Gateway HTTP API, payload format 2.0)', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
-    vi.resetModules();
   });
+
+  /**
+   * lambda.ts as a cold start: a fresh instance of that module alone (its imports, loaded with this
+   * file, are shared), so that it reads the environment stubbed for the test. Not vi.resetModules():
+   * that would load the whole core again inside a test, and Stryker would take the module-level
+   * code for code only this test covers (docs/testing.md).
+   */
+  let coldStarts = 0;
+  const coldStart = () =>
+    import(/* @vite-ignore */ `../../../functions/api/lambda.js?cold-start=${++coldStarts}`) as Promise<
+      typeof import('../../../functions/api/lambda.js')
+    >;
 
   async function lambda() {
     for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
-    const { handler } = await import('../../../functions/api/lambda.js');
+    const { handler } = await coldStart();
     return (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
       handler({
         version: '2.0',
@@ -150,7 +161,7 @@ describe('lambda.ts (API Gateway HTTP API, payload format 2.0)', () => {
   it('fails at cold start, naming the variable, when the environment is incomplete', async () => {
     vi.stubEnv('CONCORD_BANKS', '');
     for (const [name, value] of Object.entries(ENV)) if (name !== 'CONCORD_BANKS') vi.stubEnv(name, value);
-    await expect(import('../../../functions/api/lambda.js')).rejects.toThrow('CONCORD_BANKS: is empty');
+    await expect(coldStart()).rejects.toThrow('CONCORD_BANKS: is empty');
   });
 });
 

@@ -175,3 +175,72 @@ describe('guardHolds', () => {
     expect(guardHolds(guard, s)).toBe(expected);
   });
 });
+
+describe('every transition as data: the guard and the effect the adapter renders, whole', () => {
+  const holder: Guard = { kind: 'holds-lease', token: 'mine', now };
+  it.each<[string, () => Transition, Transition]>([
+    [
+      'send',
+      () => sendTransition(now + 5),
+      { guard: { kind: 'absent' }, effect: { kind: 'create', state: initialDeliveryState(now + 5) } },
+    ],
+    [
+      'redrive',
+      () => redriveTransition({ fence: 7 }, now),
+      {
+        guard: { kind: 'absent' },
+        effect: { kind: 'create', state: { visibleAt: now, leaseToken: undefined, fence: 7, receiveCount: 0 } },
+      },
+    ],
+    [
+      'lease',
+      () => leaseTransition(state({ fence: 4, receiveCount: 2 }), { token: 'tok', now, visibilityMs: 30_000, maxReceiveCount: 5 }),
+      {
+        guard: { kind: 'can-lease', now, maxReceiveCount: 5, fence: 4 },
+        effect: { kind: 'update', set: { visibleAt: now + 30_000, leaseToken: 'tok', fence: 5, receiveCount: 3 }, remove: [] },
+      },
+    ],
+    ['ack', () => ackTransition(lease, now), { guard: holder, effect: { kind: 'delete' } }],
+    [
+      'nack in place',
+      () => nackTransition(lease, now, 1_000),
+      { guard: holder, effect: { kind: 'update', set: { visibleAt: now + 1_000 }, remove: ['leaseToken'] } },
+    ],
+    [
+      'extend',
+      () => extendTransition(lease, now, 60_000),
+      { guard: holder, effect: { kind: 'update', set: { visibleAt: now + 60_000 }, remove: [] } },
+    ],
+    [
+      'release',
+      () => releaseTransition(lease, now),
+      {
+        guard: { kind: 'leased-by', token: 'mine' },
+        effect: { kind: 'update', set: { visibleAt: now, receiveCount: 2 }, remove: ['leaseToken'] },
+      },
+    ],
+    [
+      'dead-letter on receive',
+      () => deadLetterOnReceive(state({ fence: 5, receiveCount: 5 }), now, 5),
+      { guard: { kind: 'exhausted', now, maxReceiveCount: 5, fence: 5 }, effect: { kind: 'delete' } },
+    ],
+    ['dead-letter on nack', () => deadLetterOnNack(lease, now), { guard: holder, effect: { kind: 'delete' } }],
+  ])('%s', (_, transition, expected) => {
+    // Built inside the test (not while the table is collected), so the test covers the code it checks.
+    expect(transition()).toEqual(expected);
+  });
+
+  it('a delayed nack: a delete under the holder guard, a create where nothing is', () => {
+    expect(movedByNack(lease, now, 60_000)).toEqual({
+      from: { guard: holder, effect: { kind: 'delete' } },
+      to: {
+        guard: { kind: 'absent' },
+        effect: { kind: 'create', state: { visibleAt: now + 60_000, leaseToken: undefined, fence: 4, receiveCount: 3 } },
+      },
+    });
+  });
+
+  it('allOf keeps its guards in order', () => {
+    expect(allOf(holder, { kind: 'head-is', seq: 1 })).toEqual({ kind: 'all', guards: [holder, { kind: 'head-is', seq: 1 }] });
+  });
+});
