@@ -192,7 +192,7 @@ describe('the decision write and read (T2, T3), as whole states', () => {
     Parameters: {
       TableName: 'tx-table',
       Key: key,
-      UpdateExpression: 'SET #status = :s, completedAt = :t REMOVE ob',
+      UpdateExpression: 'SET #status = :s, ls = :s, completedAt = :t REMOVE ob',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':s': { S: status }, ':t': { 'S.$': '$$.State.EnteredTime' }, ':pending': { S: 'PENDING' } },
