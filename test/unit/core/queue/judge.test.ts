@@ -105,6 +105,32 @@ describe('judgeHolderWrite: a standard message (Q2, Q3)', () => {
     ],
     ['ack, a fence above any the message had', 'ack', item({ leaseToken: 'theirs', fence: 2 }), within, 'not-read', LeaseLossReason.Forged],
     ['ack after our own nack in place', 'ack', item({ leaseToken: undefined, fence: 3 }), within, 'not-read', LeaseLossReason.Released],
+    // The receipt's fence is above the item's and no lease holds it: no lease of ours ever gave it
+    // (a nack in place keeps the fence), so it cannot be a release of ours either.
+    [
+      'ack, our fence above the unleased item',
+      'ack',
+      item({ leaseToken: undefined, fence: 2 }),
+      within,
+      'not-read',
+      LeaseLossReason.Forged,
+    ],
+    [
+      'nack, our fence above the unleased item',
+      'nack',
+      item({ leaseToken: undefined, fence: 2 }),
+      within,
+      'not-read',
+      LeaseLossReason.Forged,
+    ],
+    [
+      'extend, our fence above the unleased item',
+      'extend',
+      item({ leaseToken: undefined, fence: 2 }),
+      within,
+      'not-read',
+      LeaseLossReason.Forged,
+    ],
     [
       'extend after our own nack in place',
       'extend',
