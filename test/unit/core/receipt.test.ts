@@ -143,6 +143,9 @@ describe('decodeReceipt', () => {
     ['bytes that are not UTF-8', `c1.${Buffer.from([0xff, 0xfe]).toString('base64url')}`, 'bad payload'],
     ['text that is not JSON', `c1.${Buffer.from('not json').toString('base64url')}`, 'bad payload'],
     ['a JSON object', wire({ 0: 'orders' }), 'bad payload'],
+    ['a JSON object with a length of ten', wire({ length: 10 }), 'bad payload'],
+    ['a JSON string of ten characters', wire('0123456789'), 'bad payload'],
+    ['JSON null', wire(null), 'bad payload'],
     ['nine fields', wire(validFields.slice(0, 9)), 'bad payload'],
     ['eleven fields', wire([...validFields, 0]), 'bad payload'],
   ])('rejects %s, naming the field receipt', (_, text, why) => {
