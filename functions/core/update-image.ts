@@ -34,7 +34,9 @@ export function applyUpdateExpression(
         const path = resolvePath(pathText ?? '', names);
         const operand = operandText ? values[operandText] : undefined;
         if (path === undefined || operand === undefined) continue;
-        item[path] = keyword === 'ADD' ? add(item[path], operand) : removeFromSet(item[path], operand);
+        const next = keyword === 'ADD' ? add(item[path], operand) : removeFromSet(item[path], operand);
+        if (next === undefined) delete item[path];
+        else item[path] = next;
       }
     }
   }
@@ -119,8 +121,24 @@ function add(current: AttrValue | undefined, operand: AttrValue): AttrValue {
   throw new Error('ADD supports numbers and sets only');
 }
 
-function removeFromSet(current: AttrValue | undefined, operand: AttrValue): AttrValue {
-  if (current?.SS && operand.SS) return { SS: current.SS.filter((s) => !operand.SS?.includes(s)) };
-  if (current?.NS && operand.NS) return { NS: current.NS.filter((s) => !operand.NS?.includes(s)) };
-  return current ?? operand;
+/**
+ * DELETE from a set: a missing attribute stays missing, and a set left empty is removed
+ * (DynamoDB has no empty sets). Any other pairing leaves the attribute as it was.
+ */
+function removeFromSet(current: AttrValue | undefined, operand: AttrValue): AttrValue | undefined {
+  if (current?.SS && operand.SS)
+    return nonEmptySet(
+      'SS',
+      current.SS.filter((s) => !operand.SS?.includes(s)),
+    );
+  if (current?.NS && operand.NS)
+    return nonEmptySet(
+      'NS',
+      current.NS.filter((s) => !operand.NS?.includes(s)),
+    );
+  return current;
+}
+
+function nonEmptySet(type: 'SS' | 'NS', elements: string[]): AttrValue | undefined {
+  return elements.length > 0 ? { [type]: elements } : undefined;
 }
