@@ -181,7 +181,7 @@ describe('applyUpdateExpression: REMOVE, ADD, DELETE and clauses together', () =
         {},
         { ':tags': { SS: ['a', 'b'] }, ':nums': { NS: ['1', '2'] } },
       ),
-    ).toEqual({
+    ).toStrictEqual({
       pk: before.pk,
       n: before.n,
       s: before.s,
