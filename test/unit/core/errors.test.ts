@@ -184,6 +184,12 @@ describe('parseInput', () => {
     });
   });
 
+  it('quotes only a value found in the input as given, not one a transform made up', () => {
+    const wrapped = z.preprocess((v) => ({ length: v }), z.object({ length: z.number() }));
+    expect(() => parseInput(wrapped, 'abc')).toThrow(new ValidationError('length', 'Invalid input: expected number, received string'));
+    expect(() => parseInput(wrapped, null)).toThrow(new ValidationError('length', 'Invalid input: expected number, received null'));
+  });
+
   it('names an unknown field itself, not its parent', () => {
     expect(() => parseInput(schema, { name: 'q', extra: 1 }, 'body')).toThrow(new ValidationError('body.extra', 'unknown field'));
     expect(() => parseInput(schema, { name: 'q', extra: 1 })).toThrow(new ValidationError('extra', 'unknown field'));

@@ -174,6 +174,18 @@ describe('defineTransaction: the rules, each naming its field', () => {
       field: 'participants.0.timeoutSeconds',
       message: 'participants.0.timeoutSeconds: participant "a": 301 s is over the Express execution limit of 300 s',
     });
+    // A phase of exactly 300 s is within the phase rule; it is the whole budget (two phases) that breaks the limit.
+    expect(
+      rejection({
+        name: 't',
+        mode: '2pc',
+        engine: 'express',
+        participants: [{ name: 'a', timeoutSeconds: 300, transportRetry: noRetry, completionRetry: noRetry }],
+      }).message,
+    ).toBe(
+      'participants.0.timeoutSeconds: participant "a": timeoutSeconds 300 with 0 completion retries makes the transaction need up to 600 s, ' +
+        'over the Express execution limit of 300 s (lower timeoutSeconds or completionRetry, or use the standard engine)',
+    );
     // The general rule comes first: a timeout outside 1..86400 is named as such on either engine.
     expect(rejection({ name: 't', mode: '2pc', engine: 'express', participants: [{ name: 'a', timeoutSeconds: 0 }] }).message).toBe(
       'participants.0.timeoutSeconds: must be an integer in 1..86400',
