@@ -45,7 +45,9 @@ export function applyUpdateExpression(
 
 function splitClauses(expression: string): Array<[string, string]> {
   const clauses: Array<[string, string]> = [];
-  const re = /\b(SET|REMOVE|ADD|DELETE)\b/gi;
+  // A keyword inside a placeholder (#set, :delete) starts no clause; as a plain name it is a
+  // reserved word, which DynamoDB only accepts behind a placeholder.
+  const re = /(?<![#:])\b(SET|REMOVE|ADD|DELETE)\b/gi;
   const marks: Array<{ keyword: string; start: number; end: number }> = [];
   for (let m = re.exec(expression); m; m = re.exec(expression)) {
     marks.push({ keyword: (m[1] as string).toUpperCase(), start: m.index, end: m.index + m[0].length });

@@ -188,6 +188,21 @@ describe('applyUpdateExpression: REMOVE, ADD, DELETE and clauses together', () =
     });
   });
 
+  it('a keyword inside a placeholder name starts no clause', () => {
+    expect(
+      applyUpdateExpression(
+        before,
+        'SET #set = :add, #remove = :delete ADD n :set',
+        { '#set': 'set', '#remove': 'remove' },
+        {
+          ':add': { S: 'a' },
+          ':delete': { S: 'd' },
+          ':set': { N: '1' },
+        },
+      ),
+    ).toEqual({ ...before, set: { S: 'a' }, remove: { S: 'd' }, n: { N: '11' } });
+  });
+
   it('applies several clauses in any order and letter case, with free spacing', () => {
     expect(
       applyUpdateExpression(
