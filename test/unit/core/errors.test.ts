@@ -23,13 +23,15 @@ describe('the error classes', () => {
   const cause = new Error('underneath');
 
   it.each([
-    ['NotFoundError', new NotFoundError('no such queue'), 'NotFound', false],
-    ['ConflictError', new ConflictError('immutable setting'), 'Conflict', false],
-    ['PayloadTooLargeError', new PayloadTooLargeError('too big'), 'PayloadTooLarge', false],
-    ['ContentionError', new ContentionError('kept losing'), 'Unavailable', true],
-    ['ThrottledError', new ThrottledError('slow down'), 'Throttled', true],
-    ['TransactionConfigurationError', new TransactionConfigurationError('no state machine'), 'InternalError', false],
-  ] as const)('%s has its name, code and retryable flag, and no cause unless given', (name, error, code, retryable) => {
+    ['NotFoundError', () => new NotFoundError('no such queue'), 'NotFound', false],
+    ['ConflictError', () => new ConflictError('immutable setting'), 'Conflict', false],
+    ['PayloadTooLargeError', () => new PayloadTooLargeError('too big'), 'PayloadTooLarge', false],
+    ['ContentionError', () => new ContentionError('kept losing'), 'Unavailable', true],
+    ['ThrottledError', () => new ThrottledError('slow down'), 'Throttled', true],
+    ['TransactionConfigurationError', () => new TransactionConfigurationError('no state machine'), 'InternalError', false],
+  ] as const)('%s has its name, code and retryable flag, and no cause unless given', (name, make, code, retryable) => {
+    // Made inside the test: an error made while the table is built belongs to no test.
+    const error = make();
     expect(error).toBeInstanceOf(ConcordError);
     expect(error).toBeInstanceOf(Error);
     expect(summary(error)).toEqual({ name, code, retryable, message: error.message, cause: undefined });
