@@ -34,7 +34,9 @@ export function applyUpdateExpression(
         const path = resolvePath(pathText ?? '', names);
         const operand = operandText ? values[operandText] : undefined;
         if (path === undefined || operand === undefined) continue;
-        item[path] = keyword === 'ADD' ? add(item[path], operand) : removeFromSet(item[path], operand);
+        const next = keyword === 'ADD' ? add(item[path], operand) : removeFromSet(item[path], operand);
+        if (next === undefined) delete item[path];
+        else item[path] = next;
       }
     }
   }
@@ -43,7 +45,9 @@ export function applyUpdateExpression(
 
 function splitClauses(expression: string): Array<[string, string]> {
   const clauses: Array<[string, string]> = [];
-  const re = /\b(SET|REMOVE|ADD|DELETE)\b/gi;
+  // A keyword inside a placeholder (#set, :delete) starts no clause; as a plain name it is a
+  // reserved word, which DynamoDB only accepts behind a placeholder.
+  const re = /(?<![#:])\b(SET|REMOVE|ADD|DELETE)\b/gi;
   const marks: Array<{ keyword: string; start: number; end: number }> = [];
   for (let m = re.exec(expression); m; m = re.exec(expression)) {
     marks.push({ keyword: (m[1] as string).toUpperCase(), start: m.index, end: m.index + m[0].length });
@@ -119,8 +123,24 @@ function add(current: AttrValue | undefined, operand: AttrValue): AttrValue {
   throw new Error('ADD supports numbers and sets only');
 }
 
-function removeFromSet(current: AttrValue | undefined, operand: AttrValue): AttrValue {
-  if (current?.SS && operand.SS) return { SS: current.SS.filter((s) => !operand.SS?.includes(s)) };
-  if (current?.NS && operand.NS) return { NS: current.NS.filter((s) => !operand.NS?.includes(s)) };
-  return current ?? operand;
+/**
+ * DELETE from a set: a missing attribute stays missing, and a set left empty is removed
+ * (DynamoDB has no empty sets). Any other pairing leaves the attribute as it was.
+ */
+function removeFromSet(current: AttrValue | undefined, operand: AttrValue): AttrValue | undefined {
+  if (current?.SS && operand.SS)
+    return nonEmptySet(
+      'SS',
+      current.SS.filter((s) => !operand.SS?.includes(s)),
+    );
+  if (current?.NS && operand.NS)
+    return nonEmptySet(
+      'NS',
+      current.NS.filter((s) => !operand.NS?.includes(s)),
+    );
+  return current;
+}
+
+function nonEmptySet(type: 'SS' | 'NS', elements: string[]): AttrValue | undefined {
+  return elements.length > 0 ? { [type]: elements } : undefined;
 }
