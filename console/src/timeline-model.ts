@@ -11,15 +11,10 @@
  * Retries land in the phase they retried; a recovery epoch is drawn on the coordinator's lane at
  * the phase the sweeper resumed (the decision column: it re-reads or makes the decision).
  */
-export interface LaneEvent {
-  readonly at: string;
-  readonly kind: string;
-  readonly participant?: string;
-  readonly epoch?: number;
-  readonly attempt?: number;
-  readonly outcome?: string;
-  readonly detail?: string;
-}
+import type { TimelineEvent } from '../../functions/cli/client.js';
+
+/** An event of the API's timeline (the CLI's client declares the wire shape once). */
+export type LaneEvent = TimelineEvent;
 
 export const COORDINATOR_LANE = 'coordinator';
 

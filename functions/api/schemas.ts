@@ -371,16 +371,21 @@ export const listTransactionsQuery = z
   })
   .strict();
 
+/** What names a transaction in a listing and in its timeline. */
+const transactionIdentity = {
+  txId: z.string(),
+  type: z.string(),
+  mode: z.string(),
+  engine: z.string(),
+  status: txStatusSchema,
+};
+
 export const listTransactionsResponse = z
   .object({
     transactions: z.array(
       z
         .object({
-          txId: z.string(),
-          type: z.string(),
-          mode: z.string(),
-          engine: z.string(),
-          status: txStatusSchema,
+          ...transactionIdentity,
           createdAt: timestamp,
           completedAt: z.string().optional(),
           participants: z.array(z.string()),
@@ -396,11 +401,7 @@ const timelineKindSchema = z.enum(Object.values(TimelineEventKind) as [TimelineE
 
 export const timelineResponse = z
   .object({
-    txId: z.string(),
-    type: z.string(),
-    mode: z.string(),
-    engine: z.string(),
-    status: txStatusSchema,
+    ...transactionIdentity,
     /** In time order (ties in protocol order); times from several clocks (docs/operators-api.md). */
     events: z.array(
       z

@@ -90,21 +90,6 @@ export interface TransactionSummary {
   readonly participants: readonly string[];
 }
 
-export const TimelineEventKind = [
-  'started',
-  'prepare',
-  'vote',
-  'decision',
-  'commit',
-  'abort',
-  'action',
-  'compensate',
-  'retry',
-  'recovery',
-  'parked',
-  'completed',
-] as const;
-
 export interface TimelineEvent {
   readonly at: string;
   readonly kind: string;
