@@ -121,6 +121,42 @@ for (const engine of ['standard', 'express'] as const satisfies readonly TxEngin
         expect(await h.rigs['bank-a']!.bank.account(acc)).toMatchObject({ balance: 500, held: 0 });
       });
 
+      it("phase one writes first: a debit's YES vote reads nothing, a NO vote reads the account once to say why and holds nothing; a credit reads and writes its record alone", async () => {
+        const rich = await account('bank-a', 500);
+        const poor = await account('bank-a', 50);
+        const p = participantOf('bank-a');
+        const reads = () => h.meter.snapshot().requests['DynamoDB.GetItem'] ?? 0;
+        const before = reads();
+        const yes = await p.handle(envelope(id(), 'debit', 'prepare', 1, { kind: 'debit', accountId: rich, amount: 200 }));
+        expect(yes.reply).toMatchObject({ kind: 'success', vote: 'YES' });
+        expect(reads() - before).toBe(0);
+        const noTx = id();
+        const no = await p.handle(envelope(noTx, 'debit', 'prepare', 1, { kind: 'debit', accountId: poor, amount: 200 }));
+        expect(no.reply).toMatchObject({ kind: 'failure', error: 'VoteNo', reason: expect.stringContaining('insufficient funds') });
+        // The cancelled write is retried after reading the participant record and the account.
+        expect(reads() - before).toBe(2);
+        expect(await h.rigs['bank-a']!.bank.account(poor)).toMatchObject({ balance: 50, held: 0 });
+        expect(await p.record(noTx, 'debit')).toMatchObject({ state: 'ABORTED', reason: 'insufficient funds' });
+        // A credit holds nothing: it reads the account and writes its record alone, no transaction.
+        const requests = () => ({ ...h.meter.snapshot().requests });
+        const r0 = requests();
+        const creditYes = await p.handle(envelope(id(), 'credit', 'prepare', 1, { kind: 'credit', accountId: rich, amount: 10 }));
+        expect(creditYes.reply).toMatchObject({ kind: 'success', vote: 'YES' });
+        const r1 = requests();
+        const delta = (op: string) => (r1[`DynamoDB.${op}`] ?? 0) - (r0[`DynamoDB.${op}`] ?? 0);
+        expect({ get: delta('GetItem'), update: delta('UpdateItem'), transact: delta('TransactWriteItems') }).toEqual({
+          get: 1,
+          update: 1,
+          transact: 0,
+        });
+        const credit = await p.handle(envelope(id(), 'credit', 'prepare', 1, { kind: 'credit', accountId: 'no-such-account', amount: 10 }));
+        expect(credit.reply).toMatchObject({
+          kind: 'failure',
+          error: 'VoteNo',
+          reason: expect.stringContaining('no account no-such-account in bank-a'),
+        });
+      });
+
       it('a prepare that arrives after the abort (reordered) votes NO and holds nothing', async () => {
         const acc = await account('bank-a', 500);
         const txId = id();

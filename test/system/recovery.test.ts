@@ -294,15 +294,24 @@ for (const engine of ['standard', 'express'] as const satisfies readonly TxEngin
         });
       }
 
-      it('P4: a participant write whose response is lost is not applied twice', async () => {
+      // TransactWriteItems: every phase with writes of its own (the debit's prepare and commit, the
+      // credit's commit); UpdateItem: the credit's prepare, its record alone (a bank table's update).
+      it.each([
+        ['TransactWriteItems', 3],
+        ['UpdateItem', 1],
+      ] as const)('P4: a participant write whose response is lost is not applied twice (%s)', async (operation, times) => {
         const { a, b, from, to } = await accounts(500);
-        const fault = new LostResponses(h.dynamodb, { operation: 'TransactWriteItems', times: 4 });
+        const fault = new LostResponses(h.dynamodb, {
+          operation,
+          times,
+          when: (input) => operation === 'TransactWriteItems' || String(input.TableName).startsWith('bank-'),
+        });
         try {
           h.startWorkers();
           const txId = id();
           await h.transfer(plain('2pc'), txId, from, to);
           expect(await h.waitForEnd(txId, 60_000)).toMatchObject({ status: 'COMMITTED' });
-          expect(fault.injected).toBe(4);
+          expect(fault.injected).toBe(times);
           await expectTransferred(a, b);
         } finally {
           fault.remove();

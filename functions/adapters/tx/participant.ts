@@ -5,7 +5,7 @@
  *
  * A handler never writes by itself: it returns the DynamoDB writes it wants, and the runtime
  * commits them in one TransactWriteItems with the participant's own record, conditional on the
- * record it read. Business conditions that fail (a concurrent transfer spent the money) make the
+ * record it read (no writes of its own: the record alone, one conditional UpdateItem). Business conditions that fail (a concurrent transfer spent the money) make the
  * runtime read again and ask the handler again.
  *
  * Two ways in, one protocol: the standard engine's messages arrive over SQS with a task token
@@ -31,6 +31,8 @@ import {
   QueryCommand,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -60,7 +62,7 @@ import {
   txRecordPk,
 } from '../../core/tx/record.js';
 import type { PhaseEntry } from '../../core/tx/timeline.js';
-import { type Item, isTransactionCanceled } from '../dynamodb/errors.js';
+import { type Item, isConditionalCheckFailed, isTransactionCanceled, isTransactionConflictException } from '../dynamodb/errors.js';
 import { cryptoEntropy, systemClock } from '../system.js';
 
 export const coordinatorMessageSchema = z.object({
@@ -81,6 +83,13 @@ export interface PhaseContext<P> {
   readonly participant: string;
   readonly phase: Phase;
   readonly payload: P;
+  /**
+   * 0 the first time this delivery asks; then 1, 2, ... each time the writes it returned were
+   * cancelled (a business condition failed, or the participant record changed under them) and the
+   * runtime asks again. A handler can write optimistically on attempt 0, conditions doing the
+   * checking, and read to explain a refusal only when asked again (functions/bank/bank.ts).
+   */
+  readonly attempt: number;
   /** Clients for reads the handler needs before deciding (reads only: return writes instead). */
   readonly dynamodb: DynamoDBClient;
 }
@@ -163,7 +172,16 @@ function recordOf(item: Item | undefined): StoredRecord | undefined {
 
 export class Participant<P = unknown> {
   private readonly clock: Clock;
-  readonly counters = { applied: 0, duplicates: 0, conflicts: 0, lateReplies: 0, contention: 0, presumptionMisses: 0 };
+  readonly counters = {
+    applied: 0,
+    duplicates: 0,
+    conflicts: 0,
+    lateReplies: 0,
+    contention: 0,
+    presumptionMisses: 0,
+    /** Cancelled writes whose participant record was as expected: a handler's own condition failed. */
+    handlerConditionsFailed: 0,
+  };
 
   constructor(private readonly options: ParticipantOptions<P>) {
     this.clock = options.clock ?? systemClock;
@@ -195,6 +213,7 @@ export class Participant<P = unknown> {
     // record (ReturnValuesOnConditionCheckFailure) or, failing that, the next attempt reads it.
     const presumed = presumedRecord(message);
     let known: KnownRecord | undefined = presumed.presumed ? { record: presumed.record, presumed: true } : undefined;
+    let handlerAttempts = 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const writingOnPresumption = known?.presumed === true;
       const record = known ? known.record : await this.read(key);
@@ -217,7 +236,13 @@ export class Participant<P = unknown> {
         if (!handler) throw new Error(`participant ${JSON.stringify(message.participant)} has no ${message.phase} handler`);
         let outcome: PhaseOutcome;
         try {
-          outcome = await handler({ ...message, payload: message.payload as P, dynamodb: this.options.dynamodb, phase: message.phase });
+          outcome = await handler({
+            ...message,
+            payload: message.payload as P,
+            dynamodb: this.options.dynamodb,
+            phase: message.phase,
+            attempt: handlerAttempts++,
+          });
         } catch (error) {
           // The handler could not do its part now (e.g. a compensation whose money is spent): the
           // coordinator retries the step and parks it when retries run out (T5).
@@ -240,20 +265,39 @@ export class Participant<P = unknown> {
       }
       const recordWrite = this.recordWrite(key, message, record, state, declined);
       try {
-        await this.options.dynamodb.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [...writes, recordWrite],
-            ClientRequestToken: bytesToBase64Url(cryptoEntropy.bytes(16)),
-          }),
-        );
+        if (writes.length === 0) {
+          // The record alone (a tombstone, a NO vote, a phase with nothing of its own to write):
+          // one conditional update, 1 WRU where a one-item transaction bills 2. P4 holds the
+          // same way: a retry whose first try applied fails its condition on our own record.
+          await this.options.dynamodb.send(new UpdateItemCommand(recordWrite.Update as UpdateItemCommandInput));
+        } else {
+          await this.options.dynamodb.send(
+            new TransactWriteItemsCommand({
+              TransactItems: [...writes, recordWrite],
+              ClientRequestToken: bytesToBase64Url(cryptoEntropy.bytes(16)),
+            }),
+          );
+        }
       } catch (error) {
+        if (isConditionalCheckFailed(error)) {
+          known = error.Item ? { record: recordOf(error.Item), presumed: false } : undefined;
+          if (writingOnPresumption) this.counters.presumptionMisses++;
+          else this.counters.contention++;
+          continue;
+        }
+        // A single-item write that met a transaction in progress on the record was not applied.
+        if (isTransactionConflictException(error)) {
+          this.counters.contention++;
+          continue;
+        }
         if (!isTransactionCanceled(error)) throw error;
         // Our record changed under us (a duplicate message won, or our own write applied and its
         // response was lost: P4), the presumption was wrong, or a business condition failed
         // (concurrent work): judge again from the stored record.
         const stored = error.CancellationReasons?.[writes.length];
         if (stored?.Code === 'ConditionalCheckFailed' && stored.Item) known = { record: recordOf(stored.Item), presumed: false };
-        if (writingOnPresumption) this.counters.presumptionMisses++;
+        if (stored !== undefined && stored.Code !== 'ConditionalCheckFailed') this.counters.handlerConditionsFailed++;
+        else if (writingOnPresumption) this.counters.presumptionMisses++;
         else this.counters.contention++;
         continue;
       }
