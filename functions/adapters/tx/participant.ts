@@ -5,8 +5,9 @@
  *
  * A handler never writes by itself: it returns the DynamoDB writes it wants, and the runtime
  * commits them in one TransactWriteItems with the participant's own record, conditional on the
- * record it read (no writes of its own: the record alone, one conditional UpdateItem). Business conditions that fail (a concurrent transfer spent the money) make the
- * runtime read again and ask the handler again.
+ * record it read (no writes of its own: the record alone, one conditional UpdateItem). Business
+ * conditions that fail (a concurrent transfer spent the money) make the runtime read again and ask
+ * the handler again (`attempt` + 1).
  *
  * Two ways in, one protocol: the standard engine's messages arrive over SQS with a task token
  * (`sqsBatchHandler`), the express engine invokes the Lambda directly and takes the reply as the
