@@ -14,6 +14,7 @@
  * accepts it and treats it as true, docs/emulators.md). Every write keeps the three in step.
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -77,10 +78,16 @@ export class Bank {
     return { id, balance, held: 0 };
   }
 
-  async account(id: string, consistent = true): Promise<Account> {
+  /** The account's stored item, or undefined when there is none. */
+  private async accountItem(id: string, consistent = true): Promise<Record<string, AttributeValue> | undefined> {
     const { Item: item } = await this.dynamodb.send(
       new GetItemCommand({ TableName: this.tableName, Key: accountKey(id), ConsistentRead: consistent }),
     );
+    return item;
+  }
+
+  async account(id: string, consistent = true): Promise<Account> {
+    const item = await this.accountItem(id, consistent);
     if (!item) throw new NotFoundError(`no account ${JSON.stringify(id)} in ${this.name}`);
     return { id, balance: Number(item.balance?.N ?? 0), held: Number(item.held?.N ?? 0) };
   }
@@ -101,9 +108,7 @@ export class Bank {
     const spendable = 'available >= :a';
     /** Why the account refuses this leg, read only after a write of it was cancelled. */
     const refusal = async (ctx: PhaseContext<TransferLeg>): Promise<string | undefined> => {
-      const { Item: item } = await this.dynamodb.send(
-        new GetItemCommand({ TableName: table, Key: accountKey(ctx.payload.accountId), ConsistentRead: true }),
-      );
+      const item = await this.accountItem(ctx.payload.accountId);
       if (!item) return `no account ${ctx.payload.accountId} in ${this.name}`;
       if (ctx.payload.kind === 'debit' && Number(item.available?.N) < ctx.payload.amount) return 'insufficient funds';
       return undefined;
@@ -156,9 +161,7 @@ export class Bank {
         // Taking back a credit needs the money to still be there: the condition checks it; asked
         // again after it failed, the handler reads and fails the step while the money is spent.
         if (ctx.attempt > 0) {
-          const { Item: item } = await this.dynamodb.send(
-            new GetItemCommand({ TableName: table, Key: accountKey(accountId), ConsistentRead: true }),
-          );
+          const item = await this.accountItem(accountId);
           if (Number(item?.available?.N ?? 0) < amount) {
             throw new Error(`cannot take back ${amount} from ${accountId}: the credited money was spent`);
           }
